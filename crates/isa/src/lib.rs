@@ -4,12 +4,16 @@
 //! - [`RawInsn`] (`struct bpf_insn`) and the decoded [`Insn`];
 //! - [`decode`]/[`decode_program`] and [`Insn::encode`], refusing what the kernel refuses;
 //!
-//! Text forms live beside them: the kernel verifier log's pseudo-C (`disasm`, `asm`) and the
-//! bpf_conformance suite's assembler syntax (`conformance`).
+//! Text forms live beside them: the kernel verifier log's pseudo-C ([`disasm`] prints it exactly as
+//! `print_bpf_insn` does, [`asm`] reads it back) and the bpf_conformance suite's assembler syntax
+//! (`conformance`).
 
 #![deny(missing_docs)]
 
+pub mod asm;
+pub mod conformance;
 mod decode;
+pub mod disasm;
 mod insn;
 pub mod opcode;
 

@@ -1,1 +1,16 @@
-//! placeholder
+//! kfvm: run and verify BPF programs outside the kernel.
+//!
+//! This crate is the facade over kfvm's pipeline, object → link → verify → run. Each stage is its
+//! own crate, re-exported here:
+//!
+//! - [`isa`]: the instruction set (one opcode table, decode/encode, text forms);
+//! - [`vm`]: the interpreter and the host-call ABI.
+//!
+//! [`conformance`] runs the bpf_conformance ISA suite.
+
+#![deny(missing_docs)]
+
+pub mod conformance;
+
+pub use kfvm_isa as isa;
+pub use kfvm_vm as vm;

@@ -32,6 +32,15 @@ pub enum LoadError {
         /// The kfunc's BTF id.
         btf_id: i32,
     },
+    /// An instruction reads a register that no path has written (kernel: `R%d !read_ok`). Running
+    /// it would expose whatever the register last held, a host address for instance.
+    #[error("insn {pc}: R{reg} !read_ok")]
+    UninitRegister {
+        /// The reading instruction's slot index.
+        pc: usize,
+        /// The register.
+        reg: u8,
+    },
     /// An instruction the interpreter cannot run without a loader having resolved it first
     /// (`lddw` of a map fd, a BTF id, and so on).
     #[error("insn {pc}: {what} must be resolved by the loader before the program runs")]

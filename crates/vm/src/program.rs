@@ -2,7 +2,7 @@
 
 use crate::error::LoadError;
 use crate::host::{HostFn, HostFns};
-use kfvm_isa::{decode_program, CallKind, Insn, Pseudo, RawInsn};
+use kfvm_isa::{decode_program, AtomicOp, CallKind, Insn, Pseudo, RawInsn, Reg, Src};
 use std::collections::BTreeMap;
 
 /// A program ready to run.
@@ -74,6 +74,7 @@ impl Program {
                 _ => {}
             }
         }
+        check_reg_init(&decoded, insns.len())?;
         code.push(RawInsn::new(SENTINEL, 0, 0, 0, 0));
         Ok(Program { raw: insns.to_vec(), code, calls, helpers: host.helpers.clone() })
     }
@@ -82,4 +83,95 @@ impl Program {
     pub fn insns(&self) -> &[RawInsn] {
         &self.raw
     }
+}
+
+/// Registers as a bit set.
+type Regs = u16;
+const fn bit(r: Reg) -> Regs {
+    1 << r.num()
+}
+const R0: Regs = 1;
+const ARGS: Regs = 0b11_1110;
+const FP: Regs = 1 << 10;
+
+/// What an instruction reads and writes, for [`check_reg_init`].
+fn uses(insn: &Insn) -> (Regs, Regs) {
+    let src = |s: Src| if let Src::Reg(r) = s { bit(r) } else { 0 };
+    match *insn {
+        Insn::Alu { op: kfvm_isa::AluOp::Mov | kfvm_isa::AluOp::Movsx(_), dst, src: s, .. } => {
+            (src(s), bit(dst))
+        }
+        Insn::Alu { dst, src: s, .. } => (bit(dst) | src(s), bit(dst)),
+        Insn::Neg { dst, .. } | Insn::End { dst, .. } => (bit(dst), bit(dst)),
+        Insn::AddrSpaceCast { dst, src, .. } => (bit(src), bit(dst)),
+        Insn::Jmp { dst, src: s, .. } => (bit(dst) | src(s), 0),
+        Insn::Callx { reg } => (bit(reg), 0),
+        Insn::Exit => (R0, 0),
+        Insn::Load { dst, src, .. } => (bit(src), bit(dst)),
+        Insn::StoreImm { dst, .. } => (bit(dst), 0),
+        Insn::Store { dst, src, .. } => (bit(dst) | bit(src), 0),
+        Insn::Atomic { op: AtomicOp::LoadAcquire, dst, src, .. } => (bit(src), bit(dst)),
+        Insn::Atomic { op: AtomicOp::Cmpxchg, dst, src, .. } => (bit(dst) | bit(src) | R0, R0),
+        Insn::Atomic { op, dst, src, .. } => (bit(dst) | bit(src), if op.fetches() { bit(src) } else { 0 }),
+        Insn::LdImm64 { dst, .. } => (0, bit(dst)),
+        Insn::LdInd { src, .. } => (bit(src), R0),
+        Insn::LdAbs { .. } => (0, R0),
+        Insn::Ja { .. } | Insn::MayGoto { .. } | Insn::Call(_) => (0, 0),
+    }
+}
+
+/// Refuses a program that reads a register no path has written: a must-be-initialised dataflow
+/// over the control-flow graph, the part of the kernel's `check_reg_arg` that needs no types.
+///
+/// On entry to the main function and to every subprogram, R1–R5 and R10 are taken as written (the
+/// host passes up to five arguments). A helper, kfunc or subprogram call writes R0 and leaves
+/// R1–R5 unreadable, as in the kernel.
+fn check_reg_init(decoded: &[(usize, Insn)], len: usize) -> Result<(), LoadError> {
+    let mut at: Vec<Option<usize>> = vec![None; len];
+    for (i, &(pc, _)) in decoded.iter().enumerate() {
+        at[pc] = Some(i);
+    }
+    let entry = ARGS | FP;
+    // `state[i]`: registers written on every path reaching decoded instruction `i` seen so far.
+    let mut state: Vec<Option<Regs>> = vec![None; decoded.len()];
+    let mut work = vec![0usize];
+    state[0] = Some(entry);
+    for &(pc, insn) in decoded {
+        if let Insn::Call(CallKind::Local(rel)) = insn {
+            if let Some(Some(i)) = at.get((pc as i64 + 1 + rel as i64) as usize) {
+                state[*i] = Some(entry);
+                work.push(*i);
+            }
+        }
+    }
+    while let Some(i) = work.pop() {
+        let (pc, insn) = decoded[i];
+        let s = state[i].expect("queued instructions have a state");
+        let (reads, writes) = uses(&insn);
+        if let Some(r) = (0..11u8).find(|r| reads & !s & (1 << r) != 0) {
+            return Err(LoadError::UninitRegister { pc, reg: r });
+        }
+        let mut out = s | writes;
+        if matches!(insn, Insn::Call(_) | Insn::Callx { .. } | Insn::LdAbs { .. } | Insn::LdInd { .. }) {
+            out = (out & !ARGS) | R0;
+        }
+        let next = |rel: i64| at.get((pc as i64 + 1 + rel) as usize).copied().flatten();
+        let succs: [Option<usize>; 2] = match insn {
+            Insn::Exit => [None, None],
+            Insn::Ja { off, .. } => [next(off as i64), None],
+            Insn::Jmp { off, .. } | Insn::MayGoto { off } => [next(0), next(off as i64)],
+            _ => [next(insn.slots() as i64 - 1), None],
+        };
+        for j in succs.into_iter().flatten() {
+            let merged = match state[j] {
+                None => out,
+                Some(old) => old & out,
+            };
+            if state[j] != Some(merged) {
+                state[j] = Some(merged);
+                work.push(j);
+            }
+        }
+    }
+    Ok(())
 }
