@@ -27,11 +27,10 @@ enum Command {
     /// Speak the bpf_conformance plugin protocol: bytecode as hex on stdin, input memory as the
     /// argument, R0 in hex on stdout.
     Plugin {
-        /// Input memory as hex bytes.
-        mem: Option<String>,
-        /// Options the reference runner may pass; ignored.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-        rest: Vec<String>,
+        /// `[MEM_HEX] [OPTIONS...]`: input memory as hex bytes, then any options the reference
+        /// runner passes (ignored).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "MEM_HEX")]
+        args: Vec<String>,
     },
 }
 
@@ -39,7 +38,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Conformance { dir, verbose } => cmd_conformance(dir, verbose),
-        Command::Plugin { mem, rest: _ } => cmd_plugin(mem),
+        Command::Plugin { args } => cmd_plugin(args.into_iter().next().filter(|a| !a.starts_with('-'))),
     };
     match result {
         Ok(code) => code,
