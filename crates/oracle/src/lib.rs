@@ -1,0 +1,162 @@
+//! The live kernel as an oracle, for tests.
+//!
+//! Loads raw instructions with `BPF_PROG_LOAD` (returning the verifier's verdict and log) and runs
+//! them with `BPF_PROG_TEST_RUN`. Everything here needs `bpf()` to work: root (or CAP_BPF) on a
+//! Linux kernel. [`available`] says whether it does, and why not, so tests can skip with a reason.
+
+#![deny(missing_docs)]
+
+use kfvm_isa::RawInsn;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+const BPF_PROG_LOAD: libc::c_long = 5;
+const BPF_PROG_TEST_RUN: libc::c_long = 10;
+
+/// Program types used by tests (`enum bpf_prog_type`).
+pub mod prog_type {
+    /// `BPF_PROG_TYPE_SOCKET_FILTER`
+    pub const SOCKET_FILTER: u32 = 1;
+    /// `BPF_PROG_TYPE_XDP`
+    pub const XDP: u32 = 6;
+    /// `BPF_PROG_TYPE_SYSCALL`: runs from `BPF_PROG_TEST_RUN` with a user buffer as context; must
+    /// be loaded with [`F_SLEEPABLE`](super::F_SLEEPABLE).
+    pub const SYSCALL: u32 = 31;
+}
+
+/// `BPF_F_SLEEPABLE`
+pub const F_SLEEPABLE: u32 = 1 << 4;
+
+#[repr(C)]
+#[derive(Default)]
+struct ProgLoadAttr {
+    prog_type: u32,
+    insn_cnt: u32,
+    insns: u64,
+    license: u64,
+    log_level: u32,
+    log_size: u32,
+    log_buf: u64,
+    kern_version: u32,
+    prog_flags: u32,
+    prog_name: [u8; 16],
+    prog_ifindex: u32,
+    expected_attach_type: u32,
+    prog_btf_fd: u32,
+    func_info_rec_size: u32,
+    func_info: u64,
+    func_info_cnt: u32,
+    line_info_rec_size: u32,
+    line_info: u64,
+    line_info_cnt: u32,
+    attach_btf_id: u32,
+    attach_prog_fd: u32,
+    core_relo_cnt: u32,
+    fd_array: u64,
+    core_relos: u64,
+    core_relo_rec_size: u32,
+    log_true_size: u32,
+    prog_token_fd: i32,
+    fd_array_cnt: u32,
+    signature: u64,
+    signature_size: u32,
+    keyring_id: i32,
+}
+
+#[repr(C)]
+#[derive(Default)]
+struct TestRunAttr {
+    prog_fd: u32,
+    retval: u32,
+    data_size_in: u32,
+    data_size_out: u32,
+    data_in: u64,
+    data_out: u64,
+    repeat: u32,
+    duration: u32,
+    ctx_size_in: u32,
+    ctx_size_out: u32,
+    ctx_in: u64,
+    ctx_out: u64,
+    flags: u32,
+    cpu: u32,
+    batch_size: u32,
+    _pad: u32,
+}
+
+fn sys_bpf<T>(cmd: libc::c_long, attr: &mut T) -> Result<i64, std::io::Error> {
+    // SAFETY: `attr` is a live, writable `bpf_attr` prefix of the size passed.
+    let r = unsafe {
+        libc::syscall(libc::SYS_bpf, cmd, attr as *mut T as *mut libc::c_void, core::mem::size_of::<T>())
+    };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// The verifier's answer.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The program, if the verifier accepted it.
+    pub fd: Option<OwnedFd>,
+    /// `errno` of a refused load.
+    pub errno: Option<i32>,
+    /// The verifier log.
+    pub log: String,
+}
+
+/// Loads `insns` as a program of `prog_type` with verifier log level `log_level`.
+pub fn load(prog_type: u32, insns: &[RawInsn], flags: u32, log_level: u32) -> Loaded {
+    let license = b"GPL\0";
+    // The kernel refuses a log buffer with log level 0.
+    let mut log = vec![0u8; if log_level == 0 { 0 } else { 1 << 22 }];
+    let mut attr = ProgLoadAttr {
+        prog_type,
+        insn_cnt: insns.len() as u32,
+        insns: insns.as_ptr() as u64,
+        license: license.as_ptr() as u64,
+        log_level,
+        log_size: log.len() as u32,
+        log_buf: if log.is_empty() { 0 } else { log.as_mut_ptr() as u64 },
+        prog_flags: flags,
+        ..Default::default()
+    };
+    let r = sys_bpf(BPF_PROG_LOAD, &mut attr);
+    let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+    let log = String::from_utf8_lossy(&log[..end]).into_owned();
+    match r {
+        // SAFETY: a successful BPF_PROG_LOAD returns a new file descriptor we now own.
+        Ok(fd) => Loaded { fd: Some(unsafe { OwnedFd::from_raw_fd(fd as i32) }), errno: None, log },
+        Err(e) => Loaded { fd: None, errno: e.raw_os_error(), log },
+    }
+}
+
+/// Runs a `BPF_PROG_TYPE_SYSCALL` program once with `BPF_PROG_TEST_RUN`, with `ctx` as its
+/// context; returns its 32-bit return value and the context afterwards (the kernel copies a
+/// syscall program's context back into `ctx_in`, and refuses `ctx_out`, `repeat` and data).
+pub fn test_run_syscall(fd: &OwnedFd, ctx: &[u8]) -> Result<(u32, Vec<u8>), std::io::Error> {
+    let mut buf = ctx.to_vec();
+    let mut attr = TestRunAttr {
+        prog_fd: fd.as_raw_fd() as u32,
+        ctx_size_in: buf.len() as u32,
+        ctx_in: if buf.is_empty() { 0 } else { buf.as_mut_ptr() as u64 },
+        ..Default::default()
+    };
+    sys_bpf(BPF_PROG_TEST_RUN, &mut attr)?;
+    Ok((attr.retval, buf))
+}
+
+/// Whether the live kernel can be asked, or why not.
+pub fn available() -> Result<(), String> {
+    // `r0 = 0; exit` as a syscall program: the smallest load that needs what tests need.
+    let insns = [RawInsn::new(0xb7, 0, 0, 0, 0), RawInsn::new(0x95, 0, 0, 0, 0)];
+    let l = load(prog_type::SYSCALL, &insns, F_SLEEPABLE, 0);
+    match (l.fd, l.errno) {
+        (Some(_), _) => Ok(()),
+        (None, Some(e)) => {
+            Err(format!("bpf(BPF_PROG_LOAD) is refused here: {}", std::io::Error::from_raw_os_error(e)))
+        }
+        (None, None) => Err("bpf(BPF_PROG_LOAD) failed".into()),
+    }
+}

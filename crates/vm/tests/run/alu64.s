@@ -1,0 +1,32 @@
+; ALU64 with immediates and registers, incl. sdiv/smod, division and modulo by zero, INT_MIN / -1.
+; result: 0x13
+r0 = 0
+r1 = 7
+r1 += 5
+r1 *= 3
+r2 = 4
+r1 -= r2
+r1 /= 2
+r1 %= 5
+r0 += r1
+r3 = -7
+r3 s/= 2
+r3 += 3
+r0 += r3
+r4 = 9
+r5 = 0
+r4 /= r5
+r0 += r4
+r4 = 9
+r4 %= r5
+r0 += r4
+r6 = 1
+r6 <<= 63
+r7 = -1
+r6 s/= r7
+r6 >>= 60
+r0 += r6
+r8 = -13
+r8 s%= 4
+r0 -= r8
+exit
