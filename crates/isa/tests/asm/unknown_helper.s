@@ -1,0 +1,4 @@
+; load: socket
+; A helper id beyond the table prints as `unknown`.
+call 300
+exit
