@@ -32,12 +32,46 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "MEM_HEX")]
         args: Vec<String>,
     },
+    /// Assemble text into bytecode: kernel pseudo-C as the verifier log prints it (default; a
+    /// pasted log with `N: (xx)` prefixes is fine) or the bpf_conformance syntax.
+    Asm {
+        /// Source file (`-` for stdin).
+        file: PathBuf,
+        /// Write raw bytecode here; without it, print one instruction per line as hex.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Source syntax.
+        #[arg(long, value_enum, default_value_t = Syntax::Kernel)]
+        syntax: Syntax,
+    },
+    /// Disassemble bytecode into the kernel verifier log's pseudo-C.
+    Disasm {
+        /// Raw bytecode file (`-` for stdin); with `--hex`, hex text.
+        file: PathBuf,
+        /// The input is hex text (whitespace ignored).
+        #[arg(long)]
+        hex: bool,
+        /// Print kfvm's lossless forms (map references, module kfuncs, callx) that `kfvm asm`
+        /// reads back exactly, instead of the kernel's text.
+        #[arg(long)]
+        lossless: bool,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Syntax {
+    /// Kernel verifier-log pseudo-C.
+    Kernel,
+    /// bpf_conformance / uBPF assembler syntax.
+    Conformance,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Conformance { dir, verbose } => cmd_conformance(dir, verbose),
+        Command::Asm { file, output, syntax } => cmd_asm(&file, output.as_deref(), syntax),
+        Command::Disasm { file, hex, lossless } => cmd_disasm(&file, hex, lossless),
         Command::Plugin { args } => cmd_plugin(args.into_iter().next().filter(|a| !a.starts_with('-'))),
     };
     match result {
@@ -128,4 +162,55 @@ fn cmd_plugin(mem: Option<String>) -> Result<ExitCode, String> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn read_input(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf).map_err(|e| format!("stdin: {e}"))?;
+        return Ok(buf);
+    }
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn cmd_asm(
+    file: &std::path::Path,
+    output: Option<&std::path::Path>,
+    syntax: Syntax,
+) -> Result<ExitCode, String> {
+    let src =
+        String::from_utf8(read_input(file)?).map_err(|_| format!("{}: not UTF-8 text", file.display()))?;
+    let insns = match syntax {
+        Syntax::Kernel => kfvm::isa::asm::assemble_raw(&src, &kfvm::isa::disasm::NoSymbols)
+            .map_err(|e| format!("{}: {e}", file.display()))?,
+        Syntax::Conformance => {
+            kfvm::isa::conformance::assemble(&src).map_err(|e| format!("{}: {e}", file.display()))?
+        }
+    };
+    match output {
+        Some(out) => std::fs::write(out, kfvm::isa::raw_to_bytes(&insns))
+            .map_err(|e| format!("{}: {e}", out.display()))?,
+        None => {
+            for i in &insns {
+                let b = i.to_bytes();
+                let hex: Vec<String> = b.iter().map(|x| format!("{x:02x}")).collect();
+                println!("{}", hex.join(" "));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_disasm(file: &std::path::Path, hex: bool, lossless: bool) -> Result<ExitCode, String> {
+    let mut bytes = read_input(file)?;
+    if hex {
+        let text = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", file.display()))?;
+        bytes = parse_hex(&text, "bytecode")?;
+    }
+    let insns = kfvm::isa::raw_from_bytes(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+    let opts = if lossless { kfvm::isa::disasm::Options::LOSSLESS } else { kfvm::isa::disasm::Options::LOG };
+    let text = kfvm::isa::disasm::listing_raw(&insns, &kfvm::isa::disasm::NoSymbols, opts)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
 }
