@@ -726,13 +726,12 @@ impl<'a> Parser<'a, '_> {
     /// `if rA op rB|imm goto target`.
     fn cond_jump(&mut self) -> Result<Insn, AsmError> {
         let a = self.any_reg()?;
-        let col = self.col();
         let op = match self.peek_tok() {
             Some(Tok::Punct(p)) => jmp_op(p),
             _ => None,
         };
         let Some(op) = op else {
-            return self.fail(col, self.describe("a comparison (`==`, `!=`, `>`, `s<=`, `&`, ...)"));
+            return self.expected("a comparison (`==`, `!=`, `>`, `s<=`, `&`, ...)");
         };
         self.pos += 1;
         let src = if matches!(self.peek_tok(), Some(Tok::Ident(_))) {
@@ -743,13 +742,6 @@ impl<'a> Parser<'a, '_> {
         self.keyword("goto")?;
         let off = self.target(i16::MIN as i128, i16::MAX as i128, false)? as i16;
         Ok(Insn::Jmp { width: a.width, op, dst: a.reg, src, off })
-    }
-
-    fn describe(&self, what: &str) -> String {
-        match self.peek() {
-            Some(t) => format!("expected {what}, found `{}`", t.text),
-            None => format!("expected {what}, found end of line"),
-        }
     }
 
     /// `lock *(u64 *)(rD +off) op= rS`.
@@ -788,12 +780,11 @@ impl<'a> Parser<'a, '_> {
     /// Everything that starts with a register: ALU, moves, loads, fetching atomics, `lddw`.
     fn assign(&mut self, d: R) -> Result<Insn, AsmError> {
         let (width, dst) = (d.width, d.reg);
-        let col = self.col();
         let op = match self.peek_tok() {
             Some(Tok::Punct("=")) => AluOp::Mov,
             Some(Tok::Punct(p)) => match alu_op(p) {
                 Some(op) => op,
-                None => return self.fail(col, self.describe("`=` or an operator (`+=`, `s>>=`, ...)")),
+                None => return self.expected("`=` or an operator (`+=`, `s>>=`, ...)"),
             },
             _ => return self.expected("`=` or an operator (`+=`, `s>>=`, ...)"),
         };

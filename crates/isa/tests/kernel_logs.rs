@@ -167,8 +167,7 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
-/// Forms that Linux 6.18 never prints in a verifier log: it refuses `callx` (0x8d) before printing,
-/// and `le64`... see `MISSING` below for the reasons.
+/// Forms that Linux 6.18 never prints in a verifier log, with the reason.
 const NOT_PRINTED: &[(u8, &str)] = &[(0x8d, "callx: `unknown opcode 8d` before any instruction is printed")];
 
 /// Every form of the opcode table that the kernel accepts appears in some log.
