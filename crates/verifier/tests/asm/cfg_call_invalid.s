@@ -1,0 +1,6 @@
+; A call to a destination outside the program.
+; expect: reject
+; msg: call to invalid destination
+call pc+5
+r0 = 0
+exit

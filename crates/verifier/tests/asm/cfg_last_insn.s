@@ -1,0 +1,6 @@
+; The program falls off its end.
+; expect: reject
+; msg: last insn is not an exit or jmp
+r0 = 0
+exit
+r0 = 1

@@ -1,0 +1,7 @@
+; An instruction no path reaches.
+; expect: reject
+; msg: unreachable insn 2
+r0 = 0
+exit
+r0 = 1
+exit
