@@ -23,6 +23,7 @@
 
 pub mod cfg;
 pub mod error;
+pub mod helpers;
 pub mod log;
 
 pub use error::{Errno, Rejection, Result, VerifyError};
