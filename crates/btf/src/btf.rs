@@ -203,6 +203,20 @@ impl Btf {
         std::str::from_utf8(&s[..end]).ok()
     }
 
+    /// Whether `off` starts a string: inside the string space and on a UTF-8 character
+    /// boundary. Constant time: every string section was checked to be UTF-8 when parsed.
+    pub(crate) fn str_off_ok(&self, off: u32) -> bool {
+        if off < self.start_str_off {
+            return self.base.as_deref().is_some_and(|b| b.str_off_ok(off));
+        }
+        let local = (off - self.start_str_off) as usize;
+        if local >= self.strs_len {
+            return false;
+        }
+        // Not a UTF-8 continuation byte.
+        self.data.get(self.strs_start + local).is_some_and(|&b| !(0x80..0xc0).contains(&b))
+    }
+
     /// The type with this id (0 is void), or `None` if out of range.
     pub fn get(&self, id: u32) -> Option<Type<'_>> {
         if id == 0 {

@@ -156,6 +156,39 @@ impl<'a> Type<'a> {
         Members { part: self.part, pos, end: pos + len, index: 0, kflag: self.kind_flag() }
     }
 
+    /// Members without their names decoded (validation's fast path): `(index, name_off,
+    /// type_id, bit_offset, bitfield_size)`.
+    pub(crate) fn raw_members(&self) -> impl Iterator<Item = (u32, u32, u32, u32, u32)> + 'a {
+        let (pos, len) = self.records(&[Kind::Struct, Kind::Union], 12);
+        let d = &self.part.data;
+        let kflag = self.kind_flag();
+        (0..len / 12).map(move |i| {
+            let at = pos + i * 12;
+            let off = rd32(d, at + 8);
+            let (bo, bs) = if kflag { (off & 0x00ff_ffff, off >> 24) } else { (off, 0) };
+            (i as u32, rd32(d, at), rd32(d, at + 4), bo, bs)
+        })
+    }
+
+    /// `(name_off, type_id)` of each FUNC_PROTO parameter, names not decoded.
+    pub(crate) fn raw_params(&self) -> impl Iterator<Item = (u32, u32)> + 'a {
+        let (pos, len) = self.records(&[Kind::FuncProto], 8);
+        let d = &self.part.data;
+        (0..len / 8).map(move |i| (rd32(d, pos + i * 8), rd32(d, pos + i * 8 + 4)))
+    }
+
+    /// Name offsets of each enumerator.
+    pub(crate) fn raw_enum_names(&self) -> impl Iterator<Item = u32> + 'a {
+        let (rec, n) = match self.kind() {
+            Kind::Enum => (8, self.vlen() as usize),
+            Kind::Enum64 => (12, self.vlen() as usize),
+            _ => (8, 0),
+        };
+        let d = &self.part.data;
+        let pos = self.extra;
+        (0..n).map(move |i| rd32(d, pos + i * rec))
+    }
+
     /// Member `i` of a STRUCT or UNION.
     pub fn member(&self, i: usize) -> Option<Member<'a>> {
         self.members().nth(i)

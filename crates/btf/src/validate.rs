@@ -47,7 +47,7 @@ impl Ctx<'_> {
                 .btf
                 .bad(id, TypeProblem::NameOffset { what: what(), offset: off, limit: self.space }));
         }
-        if self.btf.str_at(off).is_none() {
+        if !self.btf.str_off_ok(off) {
             return Err(self.btf.bad(id, TypeProblem::NameNotCharBoundary { what: what(), offset: off }));
         }
         Ok(())
@@ -168,39 +168,34 @@ pub(crate) fn check(btf: &Btf) -> Result<u32, BtfError> {
             }
             Kind::Struct | Kind::Union => {
                 let size = r as u64;
-                for m in t.members() {
-                    let i = m.index;
-                    cx.name(id, m.name_off, || format!("member {i}"))?;
-                    cx.non_void(id, m.type_id, || format!("member {i}"))?;
-                    if kind == Kind::Union && m.bit_offset != 0 {
+                for (i, name_off, type_id, bit_offset, bitfield_size) in t.raw_members() {
+                    cx.name(id, name_off, || format!("member {i}"))?;
+                    cx.non_void(id, type_id, || format!("member {i}"))?;
+                    if kind == Kind::Union && bit_offset != 0 {
                         return Err(btf.bad(
                             id,
                             TypeProblem::MemberOffset {
                                 index: i,
-                                reason: format!("union member at bit offset {}", m.bit_offset),
+                                reason: format!("union member at bit offset {bit_offset}"),
                             },
                         ));
                     }
-                    if (m.bit_offset as u64).div_ceil(8) > size {
+                    if (bit_offset as u64).div_ceil(8) > size {
+                        return Err(btf.bad(
+                            id,
+                            TypeProblem::MemberOffset {
+                                index: i,
+                                reason: format!("bit offset {bit_offset} is beyond the size of {size} bytes"),
+                            },
+                        ));
+                    }
+                    if bit_offset as u64 + bitfield_size as u64 > size * 8 {
                         return Err(btf.bad(
                             id,
                             TypeProblem::MemberOffset {
                                 index: i,
                                 reason: format!(
-                                    "bit offset {} is beyond the size of {size} bytes",
-                                    m.bit_offset
-                                ),
-                            },
-                        ));
-                    }
-                    if m.bit_offset as u64 + m.bitfield_size as u64 > size * 8 {
-                        return Err(btf.bad(
-                            id,
-                            TypeProblem::MemberOffset {
-                                index: i,
-                                reason: format!(
-                                    "bitfield {}:{} ends beyond the size of {size} bytes",
-                                    m.bit_offset, m.bitfield_size
+                                    "bitfield {bit_offset}:{bitfield_size} ends beyond the size of {size} bytes"
                                 ),
                             },
                         ));
@@ -211,8 +206,8 @@ pub(crate) fn check(btf: &Btf) -> Result<u32, BtfError> {
                 if !matches!(r, 1 | 2 | 4 | 8) {
                     return Err(btf.bad(id, TypeProblem::Size(r)));
                 }
-                for (i, v) in t.enum_values().enumerate() {
-                    cx.name(id, v.name_off, || format!("enumerator {i}"))?;
+                for (i, name_off) in t.raw_enum_names().enumerate() {
+                    cx.name(id, name_off, || format!("enumerator {i}"))?;
                 }
             }
             Kind::Fwd => {
@@ -241,10 +236,10 @@ pub(crate) fn check(btf: &Btf) -> Result<u32, BtfError> {
             Kind::FuncProto => {
                 cx.id(id, r, || "return".into())?;
                 let n = t.vlen() as usize;
-                for (i, p) in t.params().enumerate() {
-                    cx.name(id, p.name_off, || format!("param {i}"))?;
-                    cx.id(id, p.type_id, || format!("param {i}"))?;
-                    if p.type_id == 0 && i + 1 != n {
+                for (i, (name_off, type_id)) in t.raw_params().enumerate() {
+                    cx.name(id, name_off, || format!("param {i}"))?;
+                    cx.id(id, type_id, || format!("param {i}"))?;
+                    if type_id == 0 && i + 1 != n {
                         return Err(btf.bad(id, TypeProblem::VoidParam(i as u32)));
                     }
                 }
@@ -456,10 +451,9 @@ fn check_values(btf: &Btf, kinds: &[Kind], refs: &[u32], ptr_size: u32) -> Resul
     };
     let children = |j: usize| -> Vec<u32> {
         match kinds[j] {
-            Kind::Struct | Kind::Union => btf
-                .get(start + j as u32)
-                .map(|t| t.members().map(|m| m.type_id).collect())
-                .unwrap_or_default(),
+            Kind::Struct | Kind::Union => {
+                btf.get(start + j as u32).map(|t| t.raw_members().map(|m| m.2).collect()).unwrap_or_default()
+            }
             Kind::Array => btf
                 .get(start + j as u32)
                 .and_then(|t| t.array())
@@ -522,22 +516,22 @@ fn check_values(btf: &Btf, kinds: &[Kind], refs: &[u32], ptr_size: u32) -> Resul
                     let t = btf.get(id);
                     let ssize = refs[j] as u64;
                     if let Some(t) = t {
-                        for m in t.members() {
-                            if m.bitfield_size != 0 {
+                        for (index, _, type_id, bit_offset, bitfield_size) in t.raw_members() {
+                            if bitfield_size != 0 {
                                 continue; // checked in pass 1
                             }
-                            let end = match int_bits(m.type_id) {
-                                Some(bits) => m.bit_offset as u64 + bits as u64,
-                                None => match size_of(m.type_id, &vsize) {
+                            let end = match int_bits(type_id) {
+                                Some(bits) => bit_offset as u64 + bits as u64,
+                                None => match size_of(type_id, &vsize) {
                                     NONE => continue,
-                                    s => m.bit_offset as u64 + s * 8,
+                                    s => bit_offset as u64 + s * 8,
                                 },
                             };
                             if end > ssize * 8 {
                                 return Err(btf.bad(
                                     id,
                                     TypeProblem::MemberOffset {
-                                        index: m.index,
+                                        index,
                                         reason: format!(
                                             "ends at bit {end}, beyond the size of {ssize} bytes"
                                         ),
