@@ -56,6 +56,15 @@ enum Command {
         #[arg(long)]
         lossless: bool,
     },
+    /// Print each program of a BPF ELF object in the kernel verifier log's syntax, subprograms
+    /// appended as libbpf links them, with source lines (`; line @ file:N`) from line_info.
+    Objdump {
+        /// The object file.
+        obj: PathBuf,
+        /// Only this program.
+        #[arg(long)]
+        prog: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -72,6 +81,7 @@ fn main() -> ExitCode {
         Command::Conformance { dir, verbose } => cmd_conformance(dir, verbose),
         Command::Asm { file, output, syntax } => cmd_asm(&file, output.as_deref(), syntax),
         Command::Disasm { file, hex, lossless } => cmd_disasm(&file, hex, lossless),
+        Command::Objdump { obj, prog } => cmd_objdump(&obj, prog.as_deref()),
         Command::Plugin { args } => cmd_plugin(args.into_iter().next().filter(|a| !a.starts_with('-'))),
     };
     match result {
@@ -211,6 +221,13 @@ fn cmd_disasm(file: &std::path::Path, hex: bool, lossless: bool) -> Result<ExitC
     let opts = if lossless { kfvm::isa::disasm::Options::LOSSLESS } else { kfvm::isa::disasm::Options::LOG };
     let text = kfvm::isa::disasm::listing_raw(&insns, &kfvm::isa::disasm::NoSymbols, opts)
         .map_err(|e| format!("{}: {e}", file.display()))?;
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_objdump(path: &std::path::Path, prog: Option<&str>) -> Result<ExitCode, String> {
+    let obj = kfvm::object::Object::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = kfvm::object::objdump::objdump(&obj, prog)?;
     print!("{text}");
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@
 //! own crate, re-exported here:
 //!
 //! - [`isa`]: the instruction set (one opcode table, decode/encode, text forms);
+//! - [`object`]: ELF objects read the way libbpf reads them (programs, maps, externs, relocations);
 //! - [`vm`]: the interpreter and the host-call ABI.
 //!
 //! [`conformance`] runs the bpf_conformance ISA suite.
@@ -13,4 +14,5 @@
 pub mod conformance;
 
 pub use kfvm_isa as isa;
+pub use kfvm_object as object;
 pub use kfvm_vm as vm;
