@@ -18,9 +18,9 @@
 //! machine does (checked instruction by instruction against its log: `tests/scalar_logs.rs`).
 
 use crate::tnum::Tnum;
-use kfvm_isa::{AluOp, EndKind, Insn, JmpOp, Width};
 #[cfg(test)]
 use kfvm_isa::Src;
+use kfvm_isa::{AluOp, EndKind, Insn, JmpOp, Width};
 use std::fmt::{self, Write as _};
 
 /// The scalar part of `struct bpf_reg_state`.
@@ -161,13 +161,28 @@ impl Scalar {
         self.u32_max_value = self.u32_max_value.min((var32.value | var32.mask) as u32);
     }
 
-    /// Mirrors `__update_reg64_bounds()`: 64-bit bounds tightened from `var_off`.
+    /// Mirrors `__update_reg64_bounds()`: 64-bit bounds tightened from `var_off`, and the
+    /// register made a constant when the unsigned range and `var_off` share a single value.
     pub fn update_reg64_bounds(&mut self) {
         let t = self.var_off;
         self.smin_value = self.smin_value.max((t.value | (t.mask & (1 << 63))) as i64);
         self.smax_value = self.smax_value.min((t.value | (t.mask & (u64::MAX >> 1))) as i64);
         self.umin_value = self.umin_value.max(t.value);
         self.umax_value = self.umax_value.min(t.value | t.mask);
+
+        let tnum_next = t.step(self.umin_value);
+        let umin_in_tnum = (self.umin_value & !t.mask) == t.value;
+        let tmax = t.value | t.mask;
+        if umin_in_tnum && tnum_next > self.umax_value {
+            // Only umin is in both.
+            self.mark_known(self.umin_value);
+        } else if !umin_in_tnum && tnum_next == tmax {
+            // Only the tnum's maximum.
+            self.mark_known(tmax);
+        } else if !umin_in_tnum && tnum_next <= self.umax_value && t.step(tnum_next) > self.umax_value {
+            // Only one value between umin and umax.
+            self.mark_known(tnum_next);
+        }
     }
 
     /// Mirrors `__update_reg_bounds()`.
@@ -218,10 +233,19 @@ impl Scalar {
             self.s32_min_value = max_s32(self.s32_min_value, self.u32_min_value as i32);
             self.s32_max_value = min_s32(self.s32_max_value, self.u32_max_value as i32);
         }
-        // And an s32 range that does not cross zero is also a u32 range.
+        // And an s32 range that does not cross zero is also a u32 range; one that does cross
+        // still bounds a u32 range that overlaps only one of its two halves.
         if (self.s32_min_value as u32) <= (self.s32_max_value as u32) {
             self.u32_min_value = (self.s32_min_value as u32).max(self.u32_min_value);
             self.u32_max_value = (self.s32_max_value as u32).min(self.u32_max_value);
+        } else if self.u32_max_value < self.s32_min_value as u32 {
+            // The u32 range overlaps only the non-negative part of the s32 range.
+            self.s32_min_value = self.u32_min_value as i32;
+            self.u32_max_value = self.u32_max_value.min(self.s32_max_value as u32);
+        } else if (self.s32_max_value as u32) < self.u32_min_value {
+            // The u32 range overlaps only the negative part of the s32 range.
+            self.s32_max_value = self.u32_max_value as i32;
+            self.u32_min_value = self.u32_min_value.max(self.s32_min_value as u32);
         }
     }
 
@@ -261,15 +285,14 @@ impl Scalar {
 
         // After a sign-extending load: the upper 32 bits are all ones or all zeros, and a
         // non-negative 32-bit range rules out the all-ones half.
-        if self.s32_min_value >= 0
-            && self.smin_value >= i32::MIN as i64
-            && self.smax_value <= i32::MAX as i64
+        if self.s32_min_value >= 0 && self.smin_value >= i32::MIN as i64 && self.smax_value <= i32::MAX as i64
         {
             self.smin_value = self.s32_min_value as i64;
             self.smax_value = self.s32_max_value as i64;
             self.umin_value = self.s32_min_value as u64;
             self.umax_value = self.s32_max_value as u64;
-            self.var_off = self.var_off.intersect(Tnum::range(self.smin_value as u64, self.smax_value as u64));
+            self.var_off =
+                self.var_off.intersect(Tnum::range(self.smin_value as u64, self.smax_value as u64));
         }
     }
 
@@ -1089,15 +1112,9 @@ pub const fn flip_opcode(op: JmpOp) -> JmpOp {
 }
 
 /// Mirrors `is_scalar_branch_taken()`: `Some(true)` if `reg1 op reg2` always holds, `Some(false)`
-/// if it never does, `None` if it depends (the kernel's 1, 0, -1). `same_reg` is the kernel's
-/// `reg1 == reg2` (both operands the same register).
-pub fn is_scalar_branch_taken(
-    reg1: &Scalar,
-    reg2: &Scalar,
-    op: JmpOp,
-    is_jmp32: bool,
-    same_reg: bool,
-) -> Option<bool> {
+/// if it never does, `None` if it depends (the kernel's 1, 0, -1). Both operands may be the same
+/// register: the Linux 6.18 kernel treats `if r1 > r1` like any two registers with equal bounds.
+pub fn is_scalar_branch_taken(reg1: &Scalar, reg2: &Scalar, op: JmpOp, is_jmp32: bool) -> Option<bool> {
     let view = |r: &Scalar| {
         if is_jmp32 {
             (
@@ -1113,22 +1130,6 @@ pub fn is_scalar_branch_taken(
     };
     let (mut t1, umin1, umax1, smin1, smax1) = view(reg1);
     let (mut t2, umin2, umax2, smin2, smax2) = view(reg2);
-
-    if same_reg {
-        return match op {
-            JmpOp::Jge | JmpOp::Jle | JmpOp::Jsge | JmpOp::Jsle | JmpOp::Jeq => Some(true),
-            JmpOp::Jgt | JmpOp::Jlt | JmpOp::Jsgt | JmpOp::Jslt | JmpOp::Jne => Some(false),
-            JmpOp::Jset => {
-                if t1.is_const() {
-                    Some(t1.value != 0)
-                } else if smin1 <= 0 && smax1 >= 0 {
-                    None
-                } else {
-                    Some(true)
-                }
-            }
-        };
-    }
 
     match op {
         JmpOp::Jeq | JmpOp::Jne => {
@@ -1228,140 +1229,159 @@ pub fn is_scalar_branch_taken(
 /// Mirrors `regs_refine_cond_op()`: narrows `reg1` and `reg2` assuming `reg1 op reg2` holds
 /// (bounds only; the caller runs [`Scalar::reg_bounds_sync`]).
 pub fn regs_refine_cond_op(reg1: &mut Scalar, reg2: &mut Scalar, op: CondOp, is_jmp32: bool) {
+    let mut r = [*reg1, *reg2];
+    refine_cond_op(&mut r, 0, 1, op, is_jmp32);
+    [*reg1, *reg2] = r;
+}
+
+/// [`regs_refine_cond_op`] with both operands the same register (`if r1 > r1`): the kernel
+/// passes the same `bpf_reg_state` twice and each write is seen by the later reads.
+pub fn regs_refine_cond_op_same(reg: &mut Scalar, op: CondOp, is_jmp32: bool) {
+    let mut r = [*reg];
+    refine_cond_op(&mut r, 0, 0, op, is_jmp32);
+    *reg = r[0];
+}
+
+/// `regs_refine_cond_op()` on `r[a]` and `r[b]` (possibly the same register, as pointers are in
+/// the kernel).
+fn refine_cond_op(r: &mut [Scalar], a: usize, b: usize, op: CondOp, is_jmp32: bool) {
     // GE/GT/SGE/SGT reuse LE/LT/SLE/SLT with the operands swapped.
-    let (reg1, reg2, op) = match op {
+    let (a, b, op) = match op {
         CondOp::Jmp(j @ (JmpOp::Jge | JmpOp::Jgt | JmpOp::Jsge | JmpOp::Jsgt)) => {
-            (reg2, reg1, CondOp::Jmp(flip_opcode(j)))
+            (b, a, CondOp::Jmp(flip_opcode(j)))
         }
-        _ => (reg1, reg2, op),
+        _ => (a, b, op),
     };
     match op {
         CondOp::Jmp(JmpOp::Jeq) => {
             if is_jmp32 {
-                reg1.u32_min_value = reg1.u32_min_value.max(reg2.u32_min_value);
-                reg1.u32_max_value = reg1.u32_max_value.min(reg2.u32_max_value);
-                reg1.s32_min_value = reg1.s32_min_value.max(reg2.s32_min_value);
-                reg1.s32_max_value = reg1.s32_max_value.min(reg2.s32_max_value);
-                reg2.u32_min_value = reg1.u32_min_value;
-                reg2.u32_max_value = reg1.u32_max_value;
-                reg2.s32_min_value = reg1.s32_min_value;
-                reg2.s32_max_value = reg1.s32_max_value;
-                let t = reg1.var_off.subreg().intersect(reg2.var_off.subreg());
-                reg1.var_off = reg1.var_off.with_subreg(t);
-                reg2.var_off = reg2.var_off.with_subreg(t);
+                r[a].u32_min_value = r[a].u32_min_value.max(r[b].u32_min_value);
+                r[a].u32_max_value = r[a].u32_max_value.min(r[b].u32_max_value);
+                r[a].s32_min_value = r[a].s32_min_value.max(r[b].s32_min_value);
+                r[a].s32_max_value = r[a].s32_max_value.min(r[b].s32_max_value);
+                r[b].u32_min_value = r[a].u32_min_value;
+                r[b].u32_max_value = r[a].u32_max_value;
+                r[b].s32_min_value = r[a].s32_min_value;
+                r[b].s32_max_value = r[a].s32_max_value;
+                let t = r[a].var_off.subreg().intersect(r[b].var_off.subreg());
+                r[a].var_off = r[a].var_off.with_subreg(t);
+                r[b].var_off = r[b].var_off.with_subreg(t);
             } else {
-                reg1.umin_value = reg1.umin_value.max(reg2.umin_value);
-                reg1.umax_value = reg1.umax_value.min(reg2.umax_value);
-                reg1.smin_value = reg1.smin_value.max(reg2.smin_value);
-                reg1.smax_value = reg1.smax_value.min(reg2.smax_value);
-                reg2.umin_value = reg1.umin_value;
-                reg2.umax_value = reg1.umax_value;
-                reg2.smin_value = reg1.smin_value;
-                reg2.smax_value = reg1.smax_value;
-                reg1.var_off = reg1.var_off.intersect(reg2.var_off);
-                reg2.var_off = reg1.var_off;
+                r[a].umin_value = r[a].umin_value.max(r[b].umin_value);
+                r[a].umax_value = r[a].umax_value.min(r[b].umax_value);
+                r[a].smin_value = r[a].smin_value.max(r[b].smin_value);
+                r[a].smax_value = r[a].smax_value.min(r[b].smax_value);
+                r[b].umin_value = r[a].umin_value;
+                r[b].umax_value = r[a].umax_value;
+                r[b].smin_value = r[a].smin_value;
+                r[b].smax_value = r[a].smax_value;
+                r[a].var_off = r[a].var_off.intersect(r[b].var_off);
+                r[b].var_off = r[a].var_off;
             }
         }
         CondOp::Jmp(JmpOp::Jne) => {
-            let (reg1, reg2) = if reg2.is_reg_const(is_jmp32) { (reg1, reg2) } else { (reg2, reg1) };
-            if !reg2.is_reg_const(is_jmp32) {
+            let (a, b) = if r[b].is_reg_const(is_jmp32) { (a, b) } else { (b, a) };
+            if !r[b].is_reg_const(is_jmp32) {
                 return;
             }
-            let val = reg2.reg_const_value(is_jmp32);
+            let val = r[b].reg_const_value(is_jmp32);
+            let x = &mut r[a];
             if is_jmp32 {
-                if reg1.u32_min_value == val as u32 {
-                    reg1.u32_min_value = reg1.u32_min_value.wrapping_add(1);
+                if x.u32_min_value == val as u32 {
+                    x.u32_min_value = x.u32_min_value.wrapping_add(1);
                 }
-                if reg1.u32_max_value == val as u32 {
-                    reg1.u32_max_value = reg1.u32_max_value.wrapping_sub(1);
+                if x.u32_max_value == val as u32 {
+                    x.u32_max_value = x.u32_max_value.wrapping_sub(1);
                 }
-                if reg1.s32_min_value == val as i32 {
-                    reg1.s32_min_value = reg1.s32_min_value.wrapping_add(1);
+                if x.s32_min_value == val as i32 {
+                    x.s32_min_value = x.s32_min_value.wrapping_add(1);
                 }
-                if reg1.s32_max_value == val as i32 {
-                    reg1.s32_max_value = reg1.s32_max_value.wrapping_sub(1);
+                if x.s32_max_value == val as i32 {
+                    x.s32_max_value = x.s32_max_value.wrapping_sub(1);
                 }
             } else {
-                if reg1.umin_value == val {
-                    reg1.umin_value = reg1.umin_value.wrapping_add(1);
+                if x.umin_value == val {
+                    x.umin_value = x.umin_value.wrapping_add(1);
                 }
-                if reg1.umax_value == val {
-                    reg1.umax_value = reg1.umax_value.wrapping_sub(1);
+                if x.umax_value == val {
+                    x.umax_value = x.umax_value.wrapping_sub(1);
                 }
-                if reg1.smin_value == val as i64 {
-                    reg1.smin_value = reg1.smin_value.wrapping_add(1);
+                if x.smin_value == val as i64 {
+                    x.smin_value = x.smin_value.wrapping_add(1);
                 }
-                if reg1.smax_value == val as i64 {
-                    reg1.smax_value = reg1.smax_value.wrapping_sub(1);
+                if x.smax_value == val as i64 {
+                    x.smax_value = x.smax_value.wrapping_sub(1);
                 }
             }
         }
         CondOp::Jmp(JmpOp::Jset) => {
-            let (reg1, reg2) = if reg2.is_reg_const(is_jmp32) { (reg1, reg2) } else { (reg2, reg1) };
-            if !reg2.is_reg_const(is_jmp32) {
+            let (a, b) = if r[b].is_reg_const(is_jmp32) { (a, b) } else { (b, a) };
+            if !r[b].is_reg_const(is_jmp32) {
                 return;
             }
-            let val = reg2.reg_const_value(is_jmp32);
+            let val = r[b].reg_const_value(is_jmp32);
             // Only a single bit teaches something definite.
             if !val.is_power_of_two() {
                 return;
             }
+            let x = &mut r[a];
             if is_jmp32 {
-                let t = reg1.var_off.subreg().or(Tnum::constant(val));
-                reg1.var_off = reg1.var_off.with_subreg(t);
+                let t = x.var_off.subreg().or(Tnum::constant(val));
+                x.var_off = x.var_off.with_subreg(t);
             } else {
-                reg1.var_off = reg1.var_off.or(Tnum::constant(val));
+                x.var_off = x.var_off.or(Tnum::constant(val));
             }
         }
         CondOp::NotSet => {
-            let (reg1, reg2) = if reg2.is_reg_const(is_jmp32) { (reg1, reg2) } else { (reg2, reg1) };
-            if !reg2.is_reg_const(is_jmp32) {
+            let (a, b) = if r[b].is_reg_const(is_jmp32) { (a, b) } else { (b, a) };
+            if !r[b].is_reg_const(is_jmp32) {
                 return;
             }
-            let val = reg2.reg_const_value(is_jmp32);
+            let val = r[b].reg_const_value(is_jmp32);
+            let x = &mut r[a];
             // Forget the ranges before narrowing the tnum (a dead branch would break them).
-            reg1.mark_unbounded();
+            x.mark_unbounded();
             if is_jmp32 {
-                let t = reg1.var_off.subreg().and(Tnum::constant(!val));
-                reg1.var_off = reg1.var_off.with_subreg(t);
+                let t = x.var_off.subreg().and(Tnum::constant(!val));
+                x.var_off = x.var_off.with_subreg(t);
             } else {
-                reg1.var_off = reg1.var_off.and(Tnum::constant(!val));
+                x.var_off = x.var_off.and(Tnum::constant(!val));
             }
         }
         CondOp::Jmp(JmpOp::Jle) => {
             if is_jmp32 {
-                reg1.u32_max_value = reg1.u32_max_value.min(reg2.u32_max_value);
-                reg2.u32_min_value = reg1.u32_min_value.max(reg2.u32_min_value);
+                r[a].u32_max_value = r[a].u32_max_value.min(r[b].u32_max_value);
+                r[b].u32_min_value = r[a].u32_min_value.max(r[b].u32_min_value);
             } else {
-                reg1.umax_value = reg1.umax_value.min(reg2.umax_value);
-                reg2.umin_value = reg1.umin_value.max(reg2.umin_value);
+                r[a].umax_value = r[a].umax_value.min(r[b].umax_value);
+                r[b].umin_value = r[a].umin_value.max(r[b].umin_value);
             }
         }
         CondOp::Jmp(JmpOp::Jlt) => {
             if is_jmp32 {
-                reg1.u32_max_value = reg1.u32_max_value.min(reg2.u32_max_value.wrapping_sub(1));
-                reg2.u32_min_value = reg1.u32_min_value.wrapping_add(1).max(reg2.u32_min_value);
+                r[a].u32_max_value = r[a].u32_max_value.min(r[b].u32_max_value.wrapping_sub(1));
+                r[b].u32_min_value = r[a].u32_min_value.wrapping_add(1).max(r[b].u32_min_value);
             } else {
-                reg1.umax_value = reg1.umax_value.min(reg2.umax_value.wrapping_sub(1));
-                reg2.umin_value = reg1.umin_value.wrapping_add(1).max(reg2.umin_value);
+                r[a].umax_value = r[a].umax_value.min(r[b].umax_value.wrapping_sub(1));
+                r[b].umin_value = r[a].umin_value.wrapping_add(1).max(r[b].umin_value);
             }
         }
         CondOp::Jmp(JmpOp::Jsle) => {
             if is_jmp32 {
-                reg1.s32_max_value = reg1.s32_max_value.min(reg2.s32_max_value);
-                reg2.s32_min_value = reg1.s32_min_value.max(reg2.s32_min_value);
+                r[a].s32_max_value = r[a].s32_max_value.min(r[b].s32_max_value);
+                r[b].s32_min_value = r[a].s32_min_value.max(r[b].s32_min_value);
             } else {
-                reg1.smax_value = reg1.smax_value.min(reg2.smax_value);
-                reg2.smin_value = reg1.smin_value.max(reg2.smin_value);
+                r[a].smax_value = r[a].smax_value.min(r[b].smax_value);
+                r[b].smin_value = r[a].smin_value.max(r[b].smin_value);
             }
         }
         CondOp::Jmp(JmpOp::Jslt) => {
             if is_jmp32 {
-                reg1.s32_max_value = reg1.s32_max_value.min(reg2.s32_max_value.wrapping_sub(1));
-                reg2.s32_min_value = reg1.s32_min_value.wrapping_add(1).max(reg2.s32_min_value);
+                r[a].s32_max_value = r[a].s32_max_value.min(r[b].s32_max_value.wrapping_sub(1));
+                r[b].s32_min_value = r[a].s32_min_value.wrapping_add(1).max(r[b].s32_min_value);
             } else {
-                reg1.smax_value = reg1.smax_value.min(reg2.smax_value.wrapping_sub(1));
-                reg2.smin_value = reg1.smin_value.wrapping_add(1).max(reg2.smin_value);
+                r[a].smax_value = r[a].smax_value.min(r[b].smax_value.wrapping_sub(1));
+                r[b].smin_value = r[a].smin_value.wrapping_add(1).max(r[b].smin_value);
             }
         }
         CondOp::Jmp(JmpOp::Jge | JmpOp::Jgt | JmpOp::Jsge | JmpOp::Jsgt) => {}
@@ -1373,50 +1393,68 @@ pub fn regs_refine_cond_op(reg1: &mut Scalar, reg2: &mut Scalar, op: CondOp, is_
 pub struct BranchStates {
     /// The first operand (dst) where the jump is taken.
     pub true_reg1: Scalar,
-    /// The second operand (src or the immediate) where the jump is taken.
+    /// The second operand (src or the immediate) where the jump is taken; with both operands
+    /// one register, equal to `true_reg1`.
     pub true_reg2: Scalar,
     /// The first operand on the fall-through path.
     pub false_reg1: Scalar,
     /// The second operand on the fall-through path.
     pub false_reg2: Scalar,
-    /// Invariant violations found (in the kernel's order of checking: `true_reg1`, `true_reg2`,
-    /// `false_reg1`, `false_reg2`; the kernel logs the first and carries on).
+    /// Invariant violations found, in the kernel's order of checking (`true_reg1`, `true_reg2`,
+    /// `false_reg1`, `false_reg2`); each violating register has had its bounds reset.
     pub violations: Vec<InvariantViolation>,
 }
 
 /// Mirrors `reg_set_min_max()`: what `if reg1 op reg2 goto` teaches on each path, for two
 /// scalar operands (`reg2` the immediate as `Scalar::known(imm as i64 as u64)` for `BPF_K`).
-/// With `same_reg` (both operands one register) nothing is learned.
-pub fn reg_set_min_max(reg1: &Scalar, reg2: &Scalar, op: JmpOp, is_jmp32: bool, same_reg: bool) -> BranchStates {
-    let mut s = BranchStates {
-        true_reg1: *reg1,
-        true_reg2: *reg2,
-        false_reg1: *reg1,
-        false_reg2: *reg2,
-        violations: Vec::new(),
+/// `same_reg`: both operands are one register (`if r1 > r1`), which the kernel refines through
+/// one pointer passed twice.
+pub fn reg_set_min_max(
+    reg1: &Scalar,
+    reg2: &Scalar,
+    op: JmpOp,
+    is_jmp32: bool,
+    same_reg: bool,
+) -> BranchStates {
+    let mut violations = Vec::new();
+    let outcome = |cond: CondOp, name1: &str, name2: &str| {
+        let (mut r, b) = if same_reg { ([*reg1, *reg1], 0) } else { ([*reg1, *reg2], 1) };
+        refine_cond_op(&mut r, 0, b, cond, is_jmp32);
+        r[0].reg_bounds_sync();
+        r[b].reg_bounds_sync();
+        (r, b, name1.to_string(), name2.to_string())
     };
-    if same_reg {
-        return s;
-    }
-    regs_refine_cond_op(&mut s.false_reg1, &mut s.false_reg2, CondOp::Jmp(op).rev(), is_jmp32);
-    s.false_reg1.reg_bounds_sync();
-    s.false_reg2.reg_bounds_sync();
-    regs_refine_cond_op(&mut s.true_reg1, &mut s.true_reg2, CondOp::Jmp(op), is_jmp32);
-    s.true_reg1.reg_bounds_sync();
-    s.true_reg2.reg_bounds_sync();
-    // The kernel stops checking at the first violation (`err = err ?: ...`).
-    for (r, ctx) in [
-        (&mut s.true_reg1, "true_reg1"),
-        (&mut s.true_reg2, "true_reg2"),
-        (&mut s.false_reg1, "false_reg1"),
-        (&mut s.false_reg2, "false_reg2"),
-    ] {
-        if let Err(v) = r.reg_bounds_sanity_check(ctx) {
-            s.violations.push(v);
-            break;
+    let f = outcome(CondOp::Jmp(op).rev(), "false_reg1", "false_reg2");
+    let t = outcome(CondOp::Jmp(op), "true_reg1", "true_reg2");
+    // Each check resets a bad register's bounds and returns 0, so all four run.
+    let mut finish = |(mut r, b, n1, n2): ([Scalar; 2], usize, String, String)| {
+        for (i, n) in [(0, n1), (b, n2)] {
+            if let Err(v) = r[i].reg_bounds_sanity_check(&n) {
+                violations.push(v);
+            }
         }
+        (r[0], r[b])
+    };
+    let (true_reg1, true_reg2) = finish(t);
+    let (false_reg1, false_reg2) = finish(f);
+    BranchStates { true_reg1, true_reg2, false_reg1, false_reg2, violations }
+}
+
+/// Mirrors the arithmetic of `sync_linked_regs()` for a register linked to `known` with a
+/// different constant delta: `reg = known; reg += delta` where `delta` is the register's
+/// `reg->off` minus `known_reg->off`, zero-extended when `known` was linked by a 32-bit add
+/// (`BPF_ADD_CONST32`). Registers with the same delta simply take `known`.
+pub fn sync_linked_scalar(known: &Scalar, delta: i64, add_const32: bool) -> Scalar {
+    let fake = Scalar::known(delta as u64);
+    let mut reg = *known;
+    reg.scalar32_min_max_add(&fake);
+    reg.scalar_min_max_add(&fake);
+    reg.var_off = reg.var_off.add(fake.var_off);
+    if add_const32 {
+        reg.zext_32_to_64();
     }
-    s
+    reg.reg_bounds_sync();
+    reg
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -66,7 +66,10 @@ impl Tnum {
                 mask: ((self.mask as i32) >> min_shift) as u32 as u64,
             }
         } else {
-            Tnum { value: ((self.value as i64) >> min_shift) as u64, mask: ((self.mask as i64) >> min_shift) as u64 }
+            Tnum {
+                value: ((self.value as i64) >> min_shift) as u64,
+                mask: ((self.mask as i64) >> min_shift) as u64,
+            }
         }
     }
 
@@ -134,6 +137,27 @@ impl Tnum {
             b = b.lshift(1);
         }
         acc
+    }
+
+    /// Mirrors `tnum_step()`: the smallest member of `self` greater than `z` — the smallest
+    /// member (`value`) when `z` is below it, the largest (`value | mask`) when `z` is at or above
+    /// that.
+    pub const fn step(self, z: u64) -> u64 {
+        let tmax = self.value | self.mask;
+        if z >= tmax {
+            return tmax;
+        }
+        if z < self.value {
+            return self.value;
+        }
+        // Members are `value + m` for the submasks `m` of `mask`, in the order of `m`: find the
+        // smallest submask above `d`.
+        let d = z - self.value;
+        let high = d & !self.mask;
+        let carry_mask = if high == 0 { 0 } else { u64::MAX >> high.leading_zeros() };
+        let filled = d | carry_mask | !self.mask;
+        let inc = filled.wrapping_add(1) & self.mask;
+        self.value | inc
     }
 
     /// Mirrors `tnum_overlap()`: whether `a` and `b` may share a member — false when a bit known
@@ -223,18 +247,12 @@ impl Tnum {
 
     /// Mirrors `tnum_bswap16()`: the low 16 bits byte-swapped, the rest zero.
     pub const fn bswap16(self) -> Tnum {
-        Tnum {
-            value: (self.value as u16).swap_bytes() as u64,
-            mask: (self.mask as u16).swap_bytes() as u64,
-        }
+        Tnum { value: (self.value as u16).swap_bytes() as u64, mask: (self.mask as u16).swap_bytes() as u64 }
     }
 
     /// Mirrors `tnum_bswap32()`: the low 32 bits byte-swapped, the rest zero.
     pub const fn bswap32(self) -> Tnum {
-        Tnum {
-            value: (self.value as u32).swap_bytes() as u64,
-            mask: (self.mask as u32).swap_bytes() as u64,
-        }
+        Tnum { value: (self.value as u32).swap_bytes() as u64, mask: (self.mask as u32).swap_bytes() as u64 }
     }
 
     /// Mirrors `tnum_bswap64()`.
@@ -337,6 +355,21 @@ mod tests {
     }
 
     #[test]
+    fn step_is_next_member() {
+        for &t in small_tnums().iter() {
+            let mut ms = members(t);
+            ms.sort_unstable();
+            let tmax = t.value | t.mask;
+            for z in
+                [0, 1, 2, 5, 7, 8, 9, 15, 16, 17, t.value, tmax, tmax.wrapping_sub(1), 1 << 30, (1 << 30) + 3]
+            {
+                let want = if z >= tmax { tmax } else { ms.iter().copied().find(|&m| m > z).unwrap_or(tmax) };
+                assert_eq!(t.step(z), want, "{t:?} step {z}");
+            }
+        }
+    }
+
+    #[test]
     fn range_and_print() {
         assert_eq!(Tnum::range(0, 2), Tnum::new(0, 3));
         assert_eq!(Tnum::range(5, 5), Tnum::constant(5));
@@ -344,7 +377,10 @@ mod tests {
         assert_eq!(Tnum::new(0, 0xff).to_string(), "(0x0; 0xff)");
         assert_eq!(Tnum::new(0, 0xffff0000).bswap32(), Tnum::new(0, 0xffff));
         assert_eq!(Tnum::new(2, 1).sbin(), format!("{}1x", "0".repeat(62)));
-        assert_eq!(Tnum::new(0xffff_ffff_0000_0001, 0xff00).with_subreg(Tnum::constant(7)), Tnum::new(0xffff_ffff_0000_0007, 0));
+        assert_eq!(
+            Tnum::new(0xffff_ffff_0000_0001, 0xff00).with_subreg(Tnum::constant(7)),
+            Tnum::new(0xffff_ffff_0000_0007, 0)
+        );
         assert!(Tnum::new(0, 0xf0).contains(Tnum::constant(0x10)));
         assert!(!Tnum::new(0, 0xf0).contains(Tnum::constant(0x11)));
         assert_eq!(Tnum::new(0x8000_0000, 0).arshift(4, 32), Tnum::new(0xf800_0000, 0));
