@@ -25,6 +25,8 @@ pub mod cfg;
 pub mod error;
 pub mod helpers;
 pub mod log;
+pub mod scalar;
+pub mod tnum;
 
 pub use error::{Errno, Rejection, Result, VerifyError};
 use kfvm_isa::RawInsn;
