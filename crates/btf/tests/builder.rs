@@ -1,0 +1,182 @@
+//! The builder: what it writes parses, validates, round-trips, and bpftool reads it the same way.
+
+mod common;
+
+use common::*;
+use kfvm_btf::{
+    dump_c, dump_raw, Btf, BtfBuilder, BtfError, CDumpOptions, FuncLinkage, IntEncoding, Kind, NewMember,
+    TypeData,
+};
+use std::process::Command;
+use std::sync::Arc;
+
+#[test]
+fn built_btf_parses_and_round_trips() {
+    let b = all_kinds();
+    let bytes = b.finish().unwrap();
+    let btf = Btf::parse(&bytes).expect("builder output validates");
+    // Every kind is there.
+    let mut kinds: Vec<Kind> = btf.types().map(|t| t.kind()).collect();
+    kinds.sort();
+    kinds.dedup();
+    assert_eq!(kinds.len(), 19, "{kinds:?}");
+    // parse -> rebuild is byte-identical (same insertion order, same dedup).
+    let again = BtfBuilder::from_btf(&btf).finish().unwrap();
+    assert_eq!(again, bytes);
+    assert_eq!(dump_raw(&Btf::parse(&again).unwrap()), dump_raw(&btf));
+}
+
+#[test]
+fn strings_are_deduplicated() {
+    let mut b = BtfBuilder::new();
+    let a = b.add_string("task_struct");
+    assert_eq!(b.add_string("task_struct"), a);
+    assert_eq!(b.add_string(""), 0);
+    let int = b.add_int("int", 4, IntEncoding::SIGNED);
+    b.add_typedef("int_t", int);
+    b.add_typedef("int_t2", int);
+    b.add_struct("s", 4, &[NewMember::new("int", int, 0)]);
+    let btf = b.build().unwrap();
+    // "int" is stored once: the INT's name and the member's name share an offset.
+    let t = btf.type_by_id(int).unwrap();
+    let s = btf.find_by_name_kind("s", Kind::Struct).unwrap();
+    assert_eq!(s.member(0).unwrap().name_off, t.name_off());
+    let strings = btf.raw_strings();
+    assert_eq!(strings.iter().filter(|&&c| c == 0).count(), 6); // "", task_struct, int, int_t, int_t2, s
+}
+
+#[test]
+fn decl_and_type_attributes() {
+    let mut b = BtfBuilder::new();
+    let int = b.add_int("int", 4, IntEncoding::SIGNED);
+    let attr = b.add_type_attr("address_space(1)", int);
+    let p = b.add_ptr(attr);
+    let tag = b.add_type_tag("percpu", int);
+    let p2 = b.add_ptr(tag);
+    let s = b.add_struct("s", 16, &[NewMember::new("a", p, 0), NewMember::new("b", p2, 64)]);
+    b.add_decl_attr("aligned(16)", s, None);
+    let btf = b.build().unwrap();
+    let tt = btf.ptr_type_tags(p).unwrap();
+    assert!(tt.tags.is_empty());
+    assert_eq!(tt.attrs, ["address_space(1)"]);
+    assert_eq!(btf.ptr_type_tags(p2).unwrap().tags, ["percpu"]);
+    let tags = btf.decl_tags(s);
+    assert_eq!(tags.len(), 1);
+    assert!(tags[0].attr);
+    assert!(!btf.has_decl_tag(s, "aligned(16)"), "an attribute is not a btf_decl_tag");
+    let c = dump_c(&btf, &CDumpOptions::default()).unwrap();
+    assert!(c.contains("\tint __attribute__((address_space(1))) *a;\n"), "{c}");
+    assert!(c.contains("\tint __attribute__((btf_type_tag(\"percpu\"))) *b;\n"), "{c}");
+}
+
+#[test]
+fn too_many_members_is_reported() {
+    let mut b = BtfBuilder::new();
+    let int = b.add_int("int", 4, IntEncoding::SIGNED);
+    let names: Vec<String> = (0..70000).map(|i| format!("m{i}")).collect();
+    let ms: Vec<NewMember<'_>> = names.iter().map(|n| NewMember::new(n, int, 0)).collect();
+    b.add_union("big", 4, &ms);
+    let e = b.finish().unwrap_err();
+    assert!(e.to_string().contains("70000 members"), "{e}");
+}
+
+#[test]
+fn split_btf_continues_the_base() {
+    let (base_bytes, split_bytes) = split_pair();
+    let base = Arc::new(Btf::parse(&base_bytes).unwrap());
+    let split = Btf::parse_split(&split_bytes, base.clone()).unwrap();
+    assert!(split.is_split());
+    assert_eq!(split.start_id(), base.type_count());
+    assert_eq!(split.start_str_off(), base.str_space());
+    assert_eq!(split.types().len() as u32, split.type_count() - split.start_id());
+    // Base ids resolve through the split part; split types name base types.
+    assert_eq!(split.type_by_id(3).unwrap().name(), "list_head");
+    let ms = split.find_by_name_kind("mod_state", Kind::Struct).unwrap();
+    assert!(ms.id() >= split.start_id());
+    let list = ms.member_by_name("list").unwrap();
+    assert_eq!(split.type_by_id(list.type_id).unwrap().name(), "list_head");
+    assert_eq!(split.resolve_size(ms.id()).unwrap(), 32);
+    // Names found in both parts, base first.
+    let devices = split.find_by_name("device");
+    assert_eq!(devices.len(), 2);
+    assert!(devices[0].id() < split.start_id() && devices[1].id() >= split.start_id());
+    assert_eq!(split.find_by_name_kind("device", Kind::Struct).unwrap().id(), devices[0].id());
+    // kfuncs of the module.
+    let kf: Vec<&str> = split.funcs_with_decl_tag("bpf_kfunc").iter().map(|t| t.name()).collect();
+    assert_eq!(kf, ["mod_kfunc"]);
+    let proto = split.func_proto(split.find_by_name_kind("mod_kfunc", Kind::Func).unwrap().id());
+    let names: Vec<&str> = proto.unwrap().params().map(|p| p.name).collect();
+    assert_eq!(names, ["st", "dev"]);
+    // Rebuilding the split part gives the same bytes.
+    assert_eq!(BtfBuilder::from_btf(&split).finish().unwrap(), split_bytes);
+    // Without its base, the split part is refused, and the error says why.
+    let e = Btf::parse(&split_bytes).unwrap_err();
+    assert!(matches!(e, BtfError::BadStrings(_)), "{e}");
+    assert!(e.to_string().contains("without its base"), "{e}");
+}
+
+#[test]
+fn split_type_ids_checked_against_base_and_split() {
+    let (base_bytes, _) = split_pair();
+    let base = Arc::new(Btf::parse(&base_bytes).unwrap());
+    let mut s = BtfBuilder::new_split(&base);
+    let p = s.add_ptr(base.type_count() + 5); // past the split part's end
+    let e = s.build_split(base.clone()).unwrap_err();
+    assert!(matches!(e, BtfError::BadType { id, .. } if id == p), "{e}");
+    assert!(e.to_string().contains(&format!("type [{p}] PTR")), "{e}");
+}
+
+fn bpftool() -> Option<String> {
+    let t = tool("bpftool");
+    if t.is_none() {
+        eprintln!("skipped: bpftool not installed");
+    }
+    t
+}
+
+#[test]
+fn bpftool_reads_built_btf() {
+    let Some(bpftool) = bpftool() else { return };
+    let dir = scratch("bpftool");
+    let bytes = all_kinds().finish().unwrap();
+    let path = dir.join("all_kinds.btf");
+    std::fs::write(&path, &bytes).unwrap();
+    let p = path.to_str().unwrap();
+    let btf = Btf::parse(&bytes).unwrap();
+    let raw = run(Command::new(&bpftool).args(["btf", "dump", "file", p]));
+    assert_same_text("bpftool raw dump of built BTF", &dump_raw(&btf), &raw);
+    let c = run(Command::new(&bpftool).args(["btf", "dump", "file", p, "format", "c"]));
+    assert_same_text("bpftool C dump of built BTF", &dump_c(&btf, &CDumpOptions::default()).unwrap(), &c);
+
+    let (base_bytes, split_bytes) = split_pair();
+    let (bp, sp) = (dir.join("base.btf"), dir.join("split.btf"));
+    std::fs::write(&bp, &base_bytes).unwrap();
+    std::fs::write(&sp, &split_bytes).unwrap();
+    let base = Arc::new(Btf::parse(&base_bytes).unwrap());
+    let split = Btf::parse_split(&split_bytes, base).unwrap();
+    let args = ["btf", "dump", "file", sp.to_str().unwrap(), "-B", bp.to_str().unwrap()];
+    let raw = run(Command::new(&bpftool).args(args));
+    assert_same_text("bpftool raw dump of built split BTF", &dump_raw(&split), &raw);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn type_data_matches_accessors() {
+    let btf = all_kinds().build().unwrap();
+    for t in btf.types() {
+        match t.data() {
+            TypeData::Struct { size, members } | TypeData::Union { size, members } => {
+                assert_eq!(Some(size), t.size());
+                assert_eq!(members.len(), t.vlen() as usize);
+            }
+            TypeData::Func { proto, linkage } => {
+                assert_eq!(Some(proto), t.type_id());
+                assert_eq!(linkage, FuncLinkage::Global);
+            }
+            TypeData::Int { size, info } => {
+                assert_eq!(info.bits as u32, size * 8);
+            }
+            _ => {}
+        }
+    }
+}
