@@ -329,7 +329,10 @@ impl Interpreter {
                             may_goto,
                         });
                         may_goto = MAY_GOTO_LOOPS;
-                        reg[10] -= STACK_SIZE as u64;
+                        // Wrapping: a program may have overwritten R10 (the loader does not
+                        // refuse that), and then the new frame pointer is as meaningless as the
+                        // old one, but no reason to panic.
+                        reg[10] = reg[10].wrapping_sub(STACK_SIZE as u64);
                         pc = (pc as isize + imm as isize) as usize;
                     } else {
                         // Helper or kfunc: `imm` was rewritten to an index into `calls` at load.
