@@ -1442,15 +1442,17 @@ pub fn reg_set_min_max(
 
 /// Mirrors the arithmetic of `sync_linked_regs()` for a register linked to `known` with a
 /// different constant delta: `reg = known; reg += delta` where `delta` is the register's
-/// `reg->off` minus `known_reg->off`, zero-extended when `known` was linked by a 32-bit add
-/// (`BPF_ADD_CONST32`). Registers with the same delta simply take `known`.
-pub fn sync_linked_scalar(known: &Scalar, delta: i64, add_const32: bool) -> Scalar {
+/// `reg->off` minus `known_reg->off`, zero-extended (`zext`) when either register was linked by
+/// a 32-bit add (`w1 += 28`, its id flagged `BPF_ADD_CONST32`). Registers with the same delta
+/// simply take `known`; the kernel leaves a register linked by a 64-bit add alone when `known`
+/// was linked by a 32-bit one.
+pub fn sync_linked_scalar(known: &Scalar, delta: i64, zext: bool) -> Scalar {
     let fake = Scalar::known(delta as u64);
     let mut reg = *known;
     reg.scalar32_min_max_add(&fake);
     reg.scalar_min_max_add(&fake);
     reg.var_off = reg.var_off.add(fake.var_off);
-    if add_const32 {
+    if zext {
         reg.zext_32_to_64();
     }
     reg.reg_bounds_sync();

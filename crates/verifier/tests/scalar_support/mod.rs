@@ -588,15 +588,21 @@ fn sync_linked_regs(regs: &mut Regs, known: usize, live: u16) {
         if i == known || live & (1 << i) == 0 {
             continue;
         }
-        let RegVal::Scalar { id, add_const, .. } = &regs[i] else { continue };
+        let RegVal::Scalar { id, add_const, add_const32, .. } = &regs[i] else { continue };
         if *id != kid {
             continue;
         }
+        // A register linked through a 64-bit add keeps its range when the known register was
+        // linked through a 32-bit one (its 64-bit value cannot be recovered).
+        if k32 && add_const.is_some() && !*add_const32 {
+            continue;
+        }
+        let zext = k32 || *add_const32;
         let off = add_const.unwrap_or(0);
         if (add_const.is_none() && kac.is_none()) || off == kac.unwrap_or(0) {
             regs[i] = regs[known].clone();
         } else if let RegVal::Scalar { s, .. } = &mut regs[i] {
-            *s = sync_linked_scalar(&ks, off as i64 - kac.unwrap_or(0) as i64, k32);
+            *s = sync_linked_scalar(&ks, off as i64 - kac.unwrap_or(0) as i64, zext);
         }
     }
 }
