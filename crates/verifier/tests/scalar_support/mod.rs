@@ -194,8 +194,15 @@ pub fn gen_program(seed: u64) -> Vec<Insn> {
         } else if k < 69 {
             let kind = rng.pick(&[EndKind::ToLe, EndKind::ToBe, EndKind::Bswap]);
             Insn::End { kind, bits: rng.pick(&[16, 32, 64]), dst }
-        } else if k < 74 {
+        } else if k < 72 {
             ctx_load(&mut rng, dst)
+        } else if k < 74 && end - p.len() > 2 {
+            // A value in [-1, 0] (64- or 32-bit) and'ed or or'ed with a constant: the kernel
+            // explores the two values separately (maybe_fork_scalars).
+            let (w2, sh) = if rng.chance(50) { (Width::W64, 63) } else { (Width::W32, 31) };
+            p.push(Insn::Alu { width: w2, op: AluOp::Arsh, dst, src: Src::Imm(sh) });
+            let op = rng.pick(&[AluOp::And, AluOp::Or]);
+            Insn::Alu { width: rng.pick(&[Width::W64, Width::W32]), op, dst, src: Src::Imm(imm(&mut rng)) }
         } else if k < 76 && end - p.len() > 7 {
             // A helper call clobbers r1-r5: reload them.
             p.push(Insn::Call(CallKind::Helper(7)));
