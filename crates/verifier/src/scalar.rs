@@ -16,6 +16,16 @@
 //! Every function mirrors the kernel function named in its doc line and computes the same
 //! bounds, including the kernel's imprecisions, as the Linux 6.18 verifier running on the test
 //! machine does (checked instruction by instruction against its log: `tests/scalar_logs.rs`).
+//!
+//! That kernel (6.18.44) carries verifier changes beyond the 6.18.0 release, and kfvm follows
+//! the kernel, not the release: `__update_reg64_bounds()` turns a register into a constant when
+//! its range and `var_off` share one value (`tnum_step()`); `__reg32_deduce_bounds()` and
+//! `__reg64_deduce_bounds()` learn from a signed range that crosses the sign boundary;
+//! `reg_bounds_sync()` runs three deduction rounds; byte swaps are tracked through `var_off`
+//! (`tnum_bswap*`); `and`/`or` with a constant on a value in `[-1, 0]` forks
+//! (`maybe_fork_scalars()`); `tnum_mul()` is the long-multiplication form with `tnum_union()`.
+//! Division and modulo are not tracked (the result is unknown), and a comparison of a register
+//! with itself is treated like any other comparison.
 
 use crate::tnum::Tnum;
 #[cfg(test)]
@@ -1679,6 +1689,52 @@ mod tests {
         ] {
             roundtrip(t);
         }
+    }
+
+    #[test]
+    fn live_kernel_deductions() {
+        // `if r3 s> 5`, `if r3 s< -5`, `if r3 < 3`, `if r3 > -16` on an unknown r3: the s64 range
+        // [-5, 5] crosses the sign boundary but the u64 range [3, 2^64-16] meets only its
+        // non-negative half.
+        let mut r = Scalar::unknown();
+        r.smin_value = -5;
+        r.smax_value = 5;
+        r.umin_value = 3;
+        r.umax_value = (-16i64) as u64;
+        r.reg_bounds_sync();
+        assert_eq!(
+            r.to_string(),
+            "scalar(smin=umin=smin32=umin32=3,smax=umax=smax32=umax32=5,var_off=(0x0; 0x7))"
+        );
+        // A range [4, 0x8000] with var_off (0x0; 0x8000) holds only 0x8000.
+        let mut r = Scalar::unknown();
+        r.var_off = Tnum::new(0, 0x8000);
+        r.umin_value = 4;
+        r.reg_bounds_sync();
+        assert_eq!(r.to_string(), "0x8000");
+        // be32 of a 16-bit value (alu.log insn 75).
+        let mut r = Scalar::unknown();
+        r.coerce_reg_to_size(2);
+        let copy = r;
+        r.adjust_scalar_min_max_vals(
+            &Insn::End { kind: EndKind::ToBe, bits: 32, dst: kfvm_isa::Reg::R0 },
+            &copy,
+        );
+        assert_eq!(
+            r.to_string(),
+            "scalar(smin=0,smax=umax=umax32=0xffff0000,smax32=0x7fff0000,var_off=(0x0; 0xffff0000))"
+        );
+        // r2 s>>= 63; r2 &= 5: explored as 0 (pushed) and -1 & 5.
+        let mut r = Scalar::unknown();
+        r.adjust_scalar_min_max_vals(
+            &Insn::Alu { width: Width::W64, op: AluOp::Arsh, dst: kfvm_isa::Reg::R0, src: Src::Imm(63) },
+            &Scalar::known(63),
+        );
+        let pushed = r.adjust_scalar_min_max_vals(
+            &Insn::Alu { width: Width::W64, op: AluOp::And, dst: kfvm_isa::Reg::R0, src: Src::Imm(5) },
+            &Scalar::known(5),
+        );
+        assert_eq!((r.to_string(), pushed.map(|p| p.to_string())), ("5".into(), Some("0".into())));
     }
 
     #[test]
