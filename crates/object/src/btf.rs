@@ -319,7 +319,8 @@ impl Btf {
         Ok(Btf { raw: raw.to_vec(), types, str_start: hdr_len + str_off, str_len })
     }
 
-    /// The section's bytes.
+    /// The section's bytes as in the file (the parsed types carry libbpf's open-time `DATASEC`
+    /// fix-ups, see `bpf_object_fixup_btf`; these bytes do not).
     pub fn raw(&self) -> &[u8] {
         &self.raw
     }
@@ -491,6 +492,9 @@ pub struct ExtSection<T> {
     pub records: Vec<T>,
 }
 
+/// One `.BTF.ext` info block: record size, and (section name, record bytes) per section.
+type InfoBlock<'a> = (usize, Vec<(String, &'a [u8])>);
+
 /// `.BTF.ext`: func info, line info and CO-RE relocations, by section.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct BtfExt {
@@ -527,45 +531,44 @@ impl BtfExt {
         }
         let field = |o: usize| rd32(raw, o).unwrap_or(0) as usize;
         let mut ext = BtfExt::default();
-        let block =
-            |off_field: usize, min_rec: usize| -> Result<Option<(usize, Vec<(String, &[u8])>)>, BtfError> {
-                let (off, len) = (field(off_field), field(off_field + 4));
-                if len == 0 {
-                    return Ok(None);
-                }
-                let start =
-                    hdr_len.checked_add(off).filter(|s| s.checked_add(len).is_some_and(|e| e <= raw.len()));
-                let Some(start) = start else {
-                    return err(off_field, ".BTF.ext info block out of bounds");
-                };
-                let b = &raw[start..start + len];
-                let rec = rd32(b, 0).unwrap_or(0) as usize;
-                if rec < min_rec || rec % 4 != 0 {
-                    return err(start, format!(".BTF.ext record size {rec} invalid"));
-                }
-                let mut out = Vec::new();
-                let mut p = 4;
-                while p < b.len() {
-                    let (Some(name_off), Some(n)) = (rd32(b, p), rd32(b, p + 4)) else {
-                        return err(start + p, ".BTF.ext section header truncated");
-                    };
-                    let name = btf.str_at(name_off).ok_or(BtfError {
-                        offset: start + p,
-                        message: format!("section name offset {name_off} invalid"),
-                    })?;
-                    p += 8;
-                    let bytes = (n as usize).checked_mul(rec).filter(|&l| p + l <= b.len());
-                    let Some(bytes) = bytes else {
-                        return err(start + p, format!(".BTF.ext records of section '{name}' truncated"));
-                    };
-                    if n == 0 {
-                        return err(start + p, format!(".BTF.ext section '{name}' has no records"));
-                    }
-                    out.push((name.to_string(), &b[p..p + bytes]));
-                    p += bytes;
-                }
-                Ok(Some((rec, out)))
+        let block = |off_field: usize, min_rec: usize| -> Result<Option<InfoBlock<'_>>, BtfError> {
+            let (off, len) = (field(off_field), field(off_field + 4));
+            if len == 0 {
+                return Ok(None);
+            }
+            let start =
+                hdr_len.checked_add(off).filter(|s| s.checked_add(len).is_some_and(|e| e <= raw.len()));
+            let Some(start) = start else {
+                return err(off_field, ".BTF.ext info block out of bounds");
             };
+            let b = &raw[start..start + len];
+            let rec = rd32(b, 0).unwrap_or(0) as usize;
+            if rec < min_rec || rec % 4 != 0 {
+                return err(start, format!(".BTF.ext record size {rec} invalid"));
+            }
+            let mut out = Vec::new();
+            let mut p = 4;
+            while p < b.len() {
+                let (Some(name_off), Some(n)) = (rd32(b, p), rd32(b, p + 4)) else {
+                    return err(start + p, ".BTF.ext section header truncated");
+                };
+                let name = btf.str_at(name_off).ok_or(BtfError {
+                    offset: start + p,
+                    message: format!("section name offset {name_off} invalid"),
+                })?;
+                p += 8;
+                let bytes = (n as usize).checked_mul(rec).filter(|&l| p + l <= b.len());
+                let Some(bytes) = bytes else {
+                    return err(start + p, format!(".BTF.ext records of section '{name}' truncated"));
+                };
+                if n == 0 {
+                    return err(start + p, format!(".BTF.ext section '{name}' has no records"));
+                }
+                out.push((name.to_string(), &b[p..p + bytes]));
+                p += bytes;
+            }
+            Ok(Some((rec, out)))
+        };
         let recs = |b: &[u8], rec: usize| {
             b.chunks_exact(rec)
                 .map(|c| {

@@ -44,6 +44,9 @@ mod el {
     pub(super) const EM_BPF: u16 = 247;
 }
 
+/// The `.BTF` and `.BTF.ext` section contents, if present.
+type BtfSections<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
 const INSN_SZ: usize = 8;
 const BPF_JMP_CALL: u8 = 0x85;
 const BPF_LD_IMM_DW: u8 = 0x18;
@@ -256,7 +259,7 @@ impl<'a> Loader<'a> {
     }
 
     /// `bpf_object__elf_init` + `bpf_object__elf_collect`.
-    fn elf_collect(&mut self, bytes: &'a [u8]) -> Result<(Option<&'a [u8]>, Option<&'a [u8]>), Error> {
+    fn elf_collect(&mut self, bytes: &'a [u8]) -> Result<BtfSections<'a>, Error> {
         let bad = |msg: String| e(ErrorKind::Elf, None, None, msg);
         let header = elf::FileHeader64::<Endianness>::parse(bytes)
             .map_err(|err| bad(format!("failed to read ELF header: {err}")))?;
@@ -798,7 +801,7 @@ impl<'a> Loader<'a> {
             if def.size_type > vi.size {
                 return Err(merr(format!("map '{map_name}': invalid def size.")));
             }
-            let (mut m, inner) = parse_btf_map_def(btf, &map_name, def_id, true).map_err(|m| merr(m))?;
+            let (mut m, inner) = parse_btf_map_def(btf, &map_name, def_id, true).map_err(merr)?;
             m.source = MapSource::Btf;
             m.section_index = shndx;
             m.section_offset = vi.offset as u64;
