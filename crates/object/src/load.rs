@@ -1893,3 +1893,34 @@ fn kcfg_type(btf: &Btf, id: u32) -> Option<(KconfigType, bool)> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_map_names() {
+        // the examples of libbpf's comment in internal_map_name
+        assert_eq!(internal_map_name("my_object_name", ".rodata"), "my_objec.rodata");
+        assert_eq!(internal_map_name("my_object_name", ".bss"), "my_objec.bss");
+        assert_eq!(internal_map_name("my_object_name", ".kconfig"), "my_obje.kconfig");
+        assert_eq!(internal_map_name("my_object_name", ".rodata.abracadabra"), ".rodata.abracad");
+        assert_eq!(internal_map_name("obj", ".data.custom"), ".data.custom");
+    }
+
+    #[test]
+    fn essential_names() {
+        assert_eq!(essential_name("bpf_task_acquire"), "bpf_task_acquire");
+        assert_eq!(essential_name("task_struct___old"), "task_struct");
+        assert_eq!(essential_name("a___b___c"), "a___b");
+        assert_eq!(essential_name("x____y"), "x____y");
+    }
+
+    #[test]
+    fn ringbuf_sizes() {
+        assert_eq!(adjust_ringbuf_sz(0), 0);
+        assert_eq!(adjust_ringbuf_sz(4096 * 4), 4096 * 4);
+        assert_eq!(adjust_ringbuf_sz(5000), 8192);
+        assert_eq!(adjust_ringbuf_sz(4096 * 3), 4096 * 4);
+    }
+}

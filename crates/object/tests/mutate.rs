@@ -90,7 +90,7 @@ fn corrupted_objects_never_panic() {
         .filter(|p| p.to_string_lossy().ends_with(".bpf.o"))
         .collect();
     names.sort();
-    let iters: usize = std::env::var("KFVM_MUTATIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(1500);
+    let iters: usize = std::env::var("KFVM_MUTATIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
     let mut failures = Vec::new();
     let (mut ok, mut err) = (0, 0);
     for path in &names {
