@@ -271,7 +271,7 @@ fn legacy_kptr_get() {
     );
     assert!(reg.is_allowed("bpf_cgroup_kptr_get", &ProgInfo::new(BpfProgType::Tracing)));
     assert!(!reg.is_allowed("bpf_cgroup_kptr_get", &ProgInfo::new(BpfProgType::Kprobe)));
-    let header = reg.kfunc_prototypes_c();
+    let header = reg.c_header().unwrap();
     let line = header.lines().find(|l| l.contains("bpf_cgroup_kptr_get")).unwrap();
     assert!(line.contains("__attribute__((deprecated(\"deprecated: KF_KPTR_GET"), "{line}");
 }

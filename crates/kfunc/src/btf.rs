@@ -7,30 +7,11 @@
 use crate::ctype::{CType, HostKind, HostTypeDesc};
 use crate::flags::KfFlags;
 use std::collections::HashMap;
-use std::fmt::Write as _;
-
-/// BTF kind numbers (`include/uapi/linux/btf.h`).
-mod kind {
-    pub(super) const INT: u32 = 1;
-    pub(super) const PTR: u32 = 2;
-    pub(super) const ARRAY: u32 = 3;
-    pub(super) const STRUCT: u32 = 4;
-    pub(super) const UNION: u32 = 5;
-    pub(super) const ENUM: u32 = 6;
-    pub(super) const FWD: u32 = 7;
-    pub(super) const TYPEDEF: u32 = 8;
-    pub(super) const VOLATILE: u32 = 9;
-    pub(super) const CONST: u32 = 10;
-    pub(super) const FUNC: u32 = 12;
-    pub(super) const FUNC_PROTO: u32 = 13;
-    pub(super) const FLOAT: u32 = 16;
-    pub(super) const DECL_TAG: u32 = 17;
-    pub(super) const TYPE_TAG: u32 = 18;
-    pub(super) const ENUM64: u32 = 19;
-}
 
 /// `BTF_FUNC_STATIC`: the linkage `vmlinux` BTF gives every function, kfuncs included.
 pub(crate) const LINKAGE_STATIC: u16 = 0;
+/// `BTF_MAX_VLEN`: most members, enumerators or parameters one type may have.
+const MAX_VLEN: usize = 0xffff;
 
 /// A member of a struct or union.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
@@ -90,6 +71,14 @@ pub enum TypeError {
         first: String,
         /// The second.
         second: String,
+    },
+    /// More members or enumerators than BTF can count.
+    #[error("host type `{name}` has {count} members; BTF allows at most 65535")]
+    TooManyMembers {
+        /// The C name.
+        name: String,
+        /// How many.
+        count: usize,
     },
     /// A host type without a C name.
     #[error("host type {rust_name} has an empty BTF name (only structs, unions and enums may be anonymous)")]
@@ -374,6 +363,12 @@ impl TypeTable {
         let ty = match desc.kind {
             HostKind::Opaque => return Ok(()),
             HostKind::Typedef(_) => return Ok(()),
+            HostKind::Struct(ms) | HostKind::Union(ms) if ms.len() > MAX_VLEN => {
+                return Err(TypeError::TooManyMembers { name, count: ms.len() })
+            }
+            HostKind::Enum(vs) if vs.len() > MAX_VLEN => {
+                return Err(TypeError::TooManyMembers { name, count: vs.len() })
+            }
             HostKind::Struct(ms) | HostKind::Union(ms) => {
                 let mut members = Vec::with_capacity(ms.len());
                 for m in ms {
@@ -593,184 +588,69 @@ impl TypeTable {
         }
     }
 
-    /// The BTF blob: header, type section, string section.
-    pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut strings = Strings::default();
-        strings.add("");
-        let mut tsec: Vec<u8> = Vec::new();
-        let w = |b: &mut Vec<u8>, v: u32| b.extend_from_slice(&v.to_le_bytes());
-        let info =
-            |k: u32, vlen: usize, kflag: bool| (vlen as u32 & 0xffff) | (k << 24) | ((kflag as u32) << 31);
+    /// The BTF blob, written with `kfvm_btf::BtfBuilder` (ids are assigned in the same order,
+    /// so each id here is the id there).
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, kfvm_btf::BtfError> {
+        use kfvm_btf::{FuncLinkage, IntEncoding, NewMember};
+        let mut b = kfvm_btf::BtfBuilder::new();
+        let members = |ms: &[Member]| -> Vec<(String, u32, u32)> {
+            ms.iter().map(|m| (m.name.clone(), m.ty, m.bit_offset)).collect()
+        };
         for ty in &self.types {
-            let name = strings.add(ty.name());
             match ty {
-                Ty::Int { size, signed, bool, .. } => {
-                    w(&mut tsec, name);
-                    w(&mut tsec, info(kind::INT, 0, false));
-                    w(&mut tsec, *size);
-                    let enc = (*signed as u32) | ((*bool as u32) << 2);
-                    w(&mut tsec, (enc << 24) | (size * 8));
-                }
-                Ty::Float { size, .. } => {
-                    w(&mut tsec, name);
-                    w(&mut tsec, info(kind::FLOAT, 0, false));
-                    w(&mut tsec, *size);
-                }
-                Ty::Ptr(t) | Ty::Const(t) | Ty::Volatile(t) => {
-                    let k = match ty {
-                        Ty::Ptr(_) => kind::PTR,
-                        Ty::Const(_) => kind::CONST,
-                        _ => kind::VOLATILE,
+                Ty::Int { name, size, signed, bool } => {
+                    let enc = if *bool {
+                        IntEncoding::BOOL
+                    } else if *signed {
+                        IntEncoding::SIGNED
+                    } else {
+                        IntEncoding::NONE
                     };
-                    w(&mut tsec, 0);
-                    w(&mut tsec, info(k, 0, false));
-                    w(&mut tsec, *t);
+                    b.add_int(name, *size, enc)
                 }
-                Ty::Typedef { ty: t, .. } | Ty::TypeTag { ty: t, .. } => {
-                    let k = if matches!(ty, Ty::Typedef { .. }) { kind::TYPEDEF } else { kind::TYPE_TAG };
-                    w(&mut tsec, name);
-                    w(&mut tsec, info(k, 0, false));
-                    w(&mut tsec, *t);
-                }
-                Ty::Array { elem, index, len } => {
-                    w(&mut tsec, 0);
-                    w(&mut tsec, info(kind::ARRAY, 0, false));
-                    w(&mut tsec, 0);
-                    w(&mut tsec, *elem);
-                    w(&mut tsec, *index);
-                    w(&mut tsec, *len);
-                }
-                Ty::Struct { size, members, .. } | Ty::Union { size, members, .. } => {
-                    let k = if matches!(ty, Ty::Struct { .. }) { kind::STRUCT } else { kind::UNION };
-                    w(&mut tsec, name);
-                    w(&mut tsec, info(k, members.len(), false));
-                    w(&mut tsec, *size);
-                    for m in members {
-                        w(&mut tsec, strings.add(&m.name));
-                        w(&mut tsec, m.ty);
-                        w(&mut tsec, m.bit_offset);
+                Ty::Float { name, size } => b.add_float(name, *size),
+                Ty::Ptr(t) => b.add_ptr(*t),
+                Ty::Const(t) => b.add_const(*t),
+                Ty::Volatile(t) => b.add_volatile(*t),
+                Ty::Typedef { name, ty } => b.add_typedef(name, *ty),
+                Ty::TypeTag { name, ty } => b.add_type_tag(name, *ty),
+                Ty::Array { elem, index, len } => b.add_array(*elem, *index, *len),
+                Ty::Struct { name, size, members: ms } | Ty::Union { name, size, members: ms } => {
+                    let owned = members(ms);
+                    let nm: Vec<NewMember<'_>> =
+                        owned.iter().map(|(n, t, off)| NewMember::new(n, *t, *off)).collect();
+                    if matches!(ty, Ty::Struct { .. }) {
+                        b.add_struct(name, *size, &nm)
+                    } else {
+                        b.add_union(name, *size, &nm)
                     }
                 }
-                Ty::Enum { size, signed, values, .. } => {
+                Ty::Enum { name, size, signed, values } => {
                     let wide = values.iter().any(|(_, v)| *v < i32::MIN as i64 || *v > u32::MAX as i64);
-                    w(&mut tsec, name);
-                    w(&mut tsec, info(if wide { kind::ENUM64 } else { kind::ENUM }, values.len(), *signed));
-                    w(&mut tsec, *size);
-                    for (n, v) in values {
-                        w(&mut tsec, strings.add(n));
-                        w(&mut tsec, *v as u32);
-                        if wide {
-                            w(&mut tsec, (*v as u64 >> 32) as u32);
-                        }
+                    if wide {
+                        let vs: Vec<(&str, u64)> =
+                            values.iter().map(|(n, v)| (n.as_str(), *v as u64)).collect();
+                        b.add_enum64(name, *size, *signed, &vs)
+                    } else {
+                        let vs: Vec<(&str, i64)> = values.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+                        b.add_enum(name, *size, *signed, &vs)
                     }
                 }
-                Ty::Fwd { union, .. } => {
-                    w(&mut tsec, name);
-                    w(&mut tsec, info(kind::FWD, 0, *union));
-                    w(&mut tsec, 0);
-                }
-                Ty::Func { proto, linkage, .. } => {
-                    w(&mut tsec, name);
-                    w(&mut tsec, info(kind::FUNC, *linkage as usize, false));
-                    w(&mut tsec, *proto);
+                Ty::Fwd { name, union } => b.add_fwd(name, *union),
+                Ty::Func { name, proto, linkage } => {
+                    let l =
+                        if *linkage == LINKAGE_STATIC { FuncLinkage::Static } else { FuncLinkage::Global };
+                    b.add_func(name, *proto, l)
                 }
                 Ty::FuncProto { ret, params } => {
-                    w(&mut tsec, 0);
-                    w(&mut tsec, info(kind::FUNC_PROTO, params.len(), false));
-                    w(&mut tsec, *ret);
-                    for (n, t) in params {
-                        w(&mut tsec, strings.add(n));
-                        w(&mut tsec, *t);
-                    }
+                    let ps: Vec<(&str, u32)> = params.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+                    b.add_func_proto(*ret, &ps)
                 }
-                Ty::DeclTag { ty: t, component, .. } => {
-                    w(&mut tsec, name);
-                    w(&mut tsec, info(kind::DECL_TAG, 0, false));
-                    w(&mut tsec, *t);
-                    w(&mut tsec, *component as u32);
+                Ty::DeclTag { name, ty, component } => {
+                    b.add_decl_tag(name, *ty, u32::try_from(*component).ok())
                 }
-            }
+            };
         }
-        let mut out = Vec::with_capacity(24 + tsec.len() + strings.bytes.len());
-        out.extend_from_slice(&0xeb9fu16.to_le_bytes());
-        out.push(1); // version
-        out.push(0); // flags
-        w(&mut out, 24); // hdr_len
-        w(&mut out, 0); // type_off
-        w(&mut out, tsec.len() as u32);
-        w(&mut out, tsec.len() as u32); // str_off
-        w(&mut out, strings.bytes.len() as u32);
-        out.extend_from_slice(&tsec);
-        out.extend_from_slice(&strings.bytes);
-        out
-    }
-
-    /// Ids and types, in id order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, &Ty)> {
-        self.types.iter().enumerate().map(|(i, t)| (i as u32 + 1, t))
-    }
-
-    /// A one-line description of a type, bpftool style (`[3] PTR '(anon)' type_id=2`), for tests
-    /// and debugging.
-    pub(crate) fn describe(&self, id: u32) -> String {
-        let mut s = String::new();
-        let Some(ty) = self.get(id) else { return format!("[{id}] (none)") };
-        let n = |x: &str| if x.is_empty() { "(anon)".to_owned() } else { x.to_owned() };
-        let _ = match ty {
-            Ty::Int { name, size, .. } => write!(s, "[{id}] INT '{name}' size={size}"),
-            Ty::Float { name, size } => write!(s, "[{id}] FLOAT '{name}' size={size}"),
-            Ty::Ptr(t) => write!(s, "[{id}] PTR '(anon)' type_id={t}"),
-            Ty::Array { elem, len, .. } => write!(s, "[{id}] ARRAY '(anon)' type_id={elem} nr_elems={len}"),
-            Ty::Struct { name, size, members } => {
-                write!(s, "[{id}] STRUCT '{}' size={size} vlen={}", n(name), members.len())
-            }
-            Ty::Union { name, size, members } => {
-                write!(s, "[{id}] UNION '{}' size={size} vlen={}", n(name), members.len())
-            }
-            Ty::Enum { name, values, .. } => write!(s, "[{id}] ENUM '{}' vlen={}", n(name), values.len()),
-            Ty::Fwd { name, union } => {
-                write!(s, "[{id}] FWD '{name}' fwd_kind={}", if *union { "union" } else { "struct" })
-            }
-            Ty::Typedef { name, ty } => write!(s, "[{id}] TYPEDEF '{name}' type_id={ty}"),
-            Ty::Volatile(t) => write!(s, "[{id}] VOLATILE '(anon)' type_id={t}"),
-            Ty::Const(t) => write!(s, "[{id}] CONST '(anon)' type_id={t}"),
-            Ty::TypeTag { name, ty } => write!(s, "[{id}] TYPE_TAG '{name}' type_id={ty}"),
-            Ty::Func { name, proto, linkage } => write!(
-                s,
-                "[{id}] FUNC '{name}' type_id={proto} linkage={}",
-                if *linkage == LINKAGE_STATIC { "static" } else { "global" }
-            ),
-            Ty::FuncProto { ret, params } => {
-                write!(s, "[{id}] FUNC_PROTO '(anon)' ret_type_id={ret} vlen={}", params.len())
-            }
-            Ty::DeclTag { name, ty, component } => {
-                write!(s, "[{id}] DECL_TAG '{name}' type_id={ty} component_idx={component}")
-            }
-        };
-        s
-    }
-}
-
-/// The string section: offset 0 is the empty string; equal strings share an offset.
-#[derive(Default)]
-struct Strings {
-    bytes: Vec<u8>,
-    offsets: HashMap<String, u32>,
-}
-
-impl Strings {
-    fn add(&mut self, s: &str) -> u32 {
-        if self.bytes.is_empty() {
-            self.bytes.push(0);
-            self.offsets.insert(String::new(), 0);
-        }
-        if let Some(&off) = self.offsets.get(s) {
-            return off;
-        }
-        let off = self.bytes.len() as u32;
-        self.bytes.extend_from_slice(s.as_bytes());
-        self.bytes.push(0);
-        self.offsets.insert(s.to_owned(), off);
-        off
+        b.finish()
     }
 }

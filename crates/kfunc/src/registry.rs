@@ -9,7 +9,6 @@ use crate::prog::{bpf_prog_type_to_kfunc_hook, resolve_prog_type, BpfProgType, K
 use crate::set::{FilterVerdict, KfuncDesc, KfuncFilter, KfuncRef, KfuncSet};
 use kfvm_vm::{HostFn, HostFns};
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 /// `BTF_KFUNC_SET_MAX_CNT`: most kfuncs one hook's (merged) set may hold.
 pub const BTF_KFUNC_SET_MAX_CNT: usize = 256;
@@ -691,7 +690,18 @@ impl KfuncRegistry {
 
     /// The host BTF: every type and function, in id order.
     pub fn btf(&self) -> Vec<u8> {
-        self.types.encode()
+        match self.types.encode() {
+            Ok(bytes) => bytes,
+            // Lowering refuses what BTF cannot count (TypeError::TooManyMembers), and kfuncs
+            // have at most 5 parameters, so the builder has nothing to refuse.
+            Err(e) => unreachable!("kfvm bug: host BTF not encodable: {e}"),
+        }
+    }
+
+    /// The host BTF parsed and validated by `kfvm-btf`: what the linker resolves `__ksym`
+    /// externs and CO-RE relocations against, and the verifier reads kfunc prototypes from.
+    pub fn parsed_btf(&self) -> Result<kfvm_btf::Btf, kfvm_btf::BtfError> {
+        kfvm_btf::Btf::from_vec(self.btf())
     }
 
     /// Number of types in the host BTF (the largest id).
@@ -711,38 +721,28 @@ impl KfuncRegistry {
         Some(self.types.decl(k.btf_id, ""))
     }
 
-    /// The host BTF listed one type per line, in bpftool's raw style (`[3] PTR '(anon)' type_id=2`).
-    pub fn btf_text(&self) -> String {
-        let mut s = String::new();
-        for (id, _) in self.types.iter() {
-            let _ = writeln!(s, "{}", self.types.describe(id));
-        }
-        s
+    /// The host BTF listed as `bpftool btf dump file F` prints it (`[3] PTR '(anon)' type_id=2`).
+    pub fn btf_text(&self) -> Result<String, kfvm_btf::BtfError> {
+        Ok(kfvm_btf::dump_raw(&self.parsed_btf()?))
     }
 
-    /// The kfunc prototypes for a C header, in bpftool's style (`extern ... __weak __ksym;`
-    /// under `#ifndef BPF_NO_KFUNC_PROTOTYPES`), with `__bpf_fastcall` and, for deprecated
-    /// kfuncs, `__attribute__((deprecated("...")))`.
-    pub fn kfunc_prototypes_c(&self) -> String {
-        let mut s = String::new();
-        s.push_str("#ifndef BPF_NO_KFUNC_PROTOTYPES\n");
-        s.push_str("#ifndef __ksym\n#define __ksym __attribute__((section(\".ksyms\")))\n#endif\n");
-        s.push_str("#ifndef __weak\n#define __weak __attribute__((weak))\n#endif\n");
-        s.push_str("#ifndef __bpf_fastcall\n#if __has_attribute(bpf_fastcall)\n");
-        s.push_str("#define __bpf_fastcall __attribute__((bpf_fastcall))\n#else\n#define __bpf_fastcall\n#endif\n#endif\n");
+    /// The host BTF as a C header, the host's `vmlinux.h`: every type as
+    /// `bpftool btf dump file F format c` prints it, then `extern <prototype> __weak __ksym;` for
+    /// every kfunc (as bpftool 7.5+ adds them), deprecated ones also carrying
+    /// `__attribute__((deprecated("...")))` so the compiler warns where they are called.
+    pub fn c_header(&self) -> Result<String, kfvm_btf::BtfError> {
+        let btf = self.parsed_btf()?;
+        let opts = kfvm_btf::CDumpOptions { kfuncs: true, ..Default::default() };
+        let mut out = kfvm_btf::dump_c(&btf, &opts)?;
         for k in self.kfuncs.iter().filter(|k| k.is_kfunc) {
-            let _ = write!(s, "extern {} __weak __ksym", self.types.decl(k.btf_id, ""));
-            if k.fastcall_tagged {
-                s.push_str(" __bpf_fastcall");
-            }
-            if let Some(d) = k.deprecation() {
-                let msg = d.to_string().replace('\\', "\\\\").replace('"', "\\\"");
-                let _ = write!(s, " __attribute__((deprecated(\"{msg}\")))");
-            }
-            s.push_str(";\n");
+            let Some(d) = k.deprecation() else { continue };
+            let decl = kfvm_btf::c_decl(&btf, k.proto_id, k.name())?;
+            let msg = d.to_string().replace('\\', "\\\\").replace('"', "\\\"");
+            let line = format!("{decl} __weak __ksym;\n");
+            let with = format!("{decl} __weak __ksym __attribute__((deprecated(\"{msg}\")));\n");
+            out = out.replacen(&line, &with, 1);
         }
-        s.push_str("#endif\n");
-        s
+        Ok(out)
     }
 }
 
