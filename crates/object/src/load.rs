@@ -1312,7 +1312,31 @@ impl<'a> Loader<'a> {
         // explicit stack of (function, its offset in `insns`, next instruction to examine)
         let mut stack = vec![(main, 0usize, 0usize)];
         let text = self.text;
-        while let Some(&mut (fi, sub_off, ref mut idx)) = stack.last_mut() {
+        let mut exception_cb = self.exception_callback(main)?;
+        loop {
+            if stack.is_empty() {
+                // bpf_prog_assign_exc_cb: the exception callback is appended last, if no call
+                // appended it already
+                match exception_cb.take() {
+                    Some(cb) if !placed.contains_key(&cb) => {
+                        let new_off = insns.len();
+                        self.append_subprog(cb, new_off, &mut insns, &mut relos);
+                        placed.insert(cb, new_off);
+                        subprogs.push(SubprogPlacement { function: cb, insn_off: new_off });
+                        self.append_ext_info(
+                            main,
+                            cb,
+                            new_off,
+                            &mut func_info,
+                            &mut line_info,
+                            &mut info_state,
+                        )?;
+                        stack.push((cb, new_off, 0));
+                    }
+                    _ => break,
+                }
+            }
+            let Some(&mut (fi, sub_off, ref mut idx)) = stack.last_mut() else { break };
             let f = &self.funcs[fi];
             if *idx >= f.f.insns.len() {
                 stack.pop();
@@ -1372,12 +1396,8 @@ impl<'a> Loader<'a> {
             if new_off + tf.f.insns.len() > 1 << 24 {
                 return Err(perr("program too large after appending subprograms".into()));
             }
-            insns.extend_from_slice(&tf.f.insns);
-            for r in &tf.relos {
-                if !matches!(r.kind, RawReloc::Call { .. } | RawReloc::SubprogAddr { .. }) {
-                    relos.push((new_off + r.insn, r.kind.clone()));
-                }
-            }
+            let _ = tf;
+            self.append_subprog(target, new_off, &mut insns, &mut relos);
             placed.insert(target, new_off);
             subprogs.push(SubprogPlacement { function: target, insn_off: new_off });
             self.append_ext_info(main, target, new_off, &mut func_info, &mut line_info, &mut info_state)?;
@@ -1453,6 +1473,69 @@ impl<'a> Loader<'a> {
             subprogs,
             comments: Vec::new(),
         })
+    }
+
+    /// `bpf_object__append_subprog_code`: the subprogram's instructions and relocations.
+    fn append_subprog(
+        &self,
+        fi: usize,
+        at: usize,
+        insns: &mut Vec<RawInsn>,
+        relos: &mut Vec<(usize, RawReloc)>,
+    ) {
+        let f = &self.funcs[fi];
+        insns.extend_from_slice(&f.f.insns);
+        for r in &f.relos {
+            if !matches!(r.kind, RawReloc::Call { .. } | RawReloc::SubprogAddr { .. }) {
+                relos.push((at + r.insn, r.kind.clone()));
+            }
+        }
+    }
+
+    /// `bpf_prog_assign_exc_cb`: the subprogram named by an `exception_callback:NAME` decl tag on
+    /// the program's `FUNC`.
+    fn exception_callback(&self, main: usize) -> Result<Option<usize>, Error> {
+        let Some(btf) = &self.btf else { return Ok(None) };
+        let prog = &self.funcs[main].f;
+        let mut found = None;
+        for id in 1..btf.type_cnt() {
+            let Some(t) = btf.type_by_id(id) else { continue };
+            if t.kind() != kind::DECL_TAG || t.component_idx() != -1 {
+                continue;
+            }
+            let Some(name) = btf.str_at(t.name_off).and_then(|n| n.strip_prefix("exception_callback:"))
+            else {
+                continue;
+            };
+            let err = |msg: String| {
+                e(ErrorKind::Program, Some(&prog.section), None, format!("prog '{}': {msg}", prog.name))
+            };
+            let target = btf.type_by_id(t.size_type);
+            if !target.is_some_and(|f| f.kind() == kind::FUNC && f.linkage() == 1) {
+                return Err(
+                    err("exception_callback:<value> decl tag not applied to the main program".into()),
+                );
+            }
+            if btf.name(t.size_type) != prog.name {
+                continue;
+            }
+            if found.is_some() {
+                // several callbacks for one program: the verifier refuses it; libbpf appends none
+                return Ok(None);
+            }
+            if name.is_empty() {
+                return Err(err("exception_callback:<value> decl tag contains empty value".into()));
+            }
+            let cb = self.funcs.iter().position(|f| f.f.is_subprog && f.f.name == name);
+            let Some(cb) = cb else {
+                return Err(err(format!("cannot find exception callback '{name}'")));
+            };
+            if !self.funcs[cb].f.global || self.funcs[cb].f.hidden {
+                return Err(err(format!("exception callback {name} must be a global non-hidden function")));
+            }
+            found = Some(cb);
+        }
+        Ok(found)
     }
 
     /// `reloc_prog_func_and_line_info` / `adjust_prog_btf_ext_info` for one (sub)program placed
