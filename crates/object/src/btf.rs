@@ -330,6 +330,49 @@ impl Btf {
         self.types.get_mut(id as usize)
     }
 
+    /// The BTF as bytes, with the parsed types as they are now (libbpf's open-time `DATASEC`
+    /// fix-ups included) and the original strings: what `kfvm_btf::Btf::parse` or the kernel
+    /// should be given for this object.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut types = Vec::new();
+        let w = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
+        for t in &self.types[1..] {
+            w(&mut types, t.name_off);
+            w(&mut types, t.info);
+            w(&mut types, t.size_type);
+            match t.kind() {
+                kind::INT | kind::VAR | kind::DECL_TAG => w(&mut types, t.extra[0]),
+                kind::ARRAY => t.extra.iter().for_each(|&x| w(&mut types, x)),
+                kind::STRUCT | kind::UNION | kind::ENUM64 => t.members.iter().for_each(|m| {
+                    w(&mut types, m.name_off);
+                    w(&mut types, m.type_id);
+                    w(&mut types, m.offset);
+                }),
+                kind::ENUM | kind::FUNC_PROTO => t.members.iter().for_each(|m| {
+                    w(&mut types, m.name_off);
+                    w(&mut types, m.type_id);
+                }),
+                kind::DATASEC => t.secinfo.iter().for_each(|v| {
+                    w(&mut types, v.type_id);
+                    w(&mut types, v.offset);
+                    w(&mut types, v.size);
+                }),
+                _ => {}
+            }
+        }
+        let strings = &self.raw[self.str_start..self.str_start + self.str_len];
+        let mut out = Vec::with_capacity(24 + types.len() + strings.len());
+        out.extend_from_slice(&[0x9f, 0xeb, 1, 0]);
+        w(&mut out, 24);
+        w(&mut out, 0);
+        w(&mut out, types.len() as u32);
+        w(&mut out, types.len() as u32);
+        w(&mut out, strings.len() as u32);
+        out.extend_from_slice(&types);
+        out.extend_from_slice(strings);
+        out
+    }
+
     /// `btf__type_cnt`: number of types including `void`.
     pub fn type_cnt(&self) -> u32 {
         self.types.len() as u32

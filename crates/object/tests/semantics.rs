@@ -213,3 +213,22 @@ fn objdump_interleaves_source_lines() {
     assert!(text.contains("call bpf_task_acquire#"), "{text}");
     assert!(kfvm_object::objdump::objdump(&obj, Some("nope")).is_err());
 }
+
+#[test]
+fn btf_round_trips_with_datasec_fixups() {
+    for name in ["globals", "kptr", "net", "core", "tracing", "annotated"] {
+        let obj = open(name);
+        let btf = obj.btf.as_ref().unwrap();
+        let again = kfvm_object::Btf::parse(&btf.to_bytes()).unwrap();
+        assert_eq!(again.type_cnt(), btf.type_cnt(), "{name}");
+        for id in 0..btf.type_cnt() {
+            assert_eq!(again.type_by_id(id), btf.type_by_id(id), "{name}: type {id}");
+        }
+    }
+    // .maps offsets were filled in from the symbol table
+    let obj = open("net");
+    let btf = obj.btf.as_ref().unwrap();
+    let maps = btf.find_by_name_kind(".maps", kfvm_object::btf::kind::DATASEC).unwrap();
+    let offs: Vec<u32> = btf.type_by_id(maps).unwrap().secinfo.iter().map(|v| v.offset).collect();
+    assert!(offs.windows(2).all(|w| w[0] < w[1]) && offs[0] == 0 && offs.len() == 9, "{offs:?}");
+}
