@@ -281,13 +281,15 @@ struct KfuncAttr {
     deprecated: Option<TokenStream2>,
 }
 
-fn parse_kfunc_attr(attr: TokenStream) -> syn::Result<KfuncAttr> {
-    let metas: Punctuated<Meta, Token![,]> = syn::parse::Parser::parse(Punctuated::parse_terminated, attr)?;
+fn parse_kfunc_attr(attr: TokenStream2) -> syn::Result<KfuncAttr> {
+    let metas: Punctuated<Meta, Token![,]> = syn::parse::Parser::parse2(Punctuated::parse_terminated, attr)?;
     let mut out = KfuncAttr { flags: Vec::new(), name: None, krate: default_crate(), deprecated: None };
-    let mut deprecated: Option<(Option<LitStr>, Option<LitStr>, Option<LitStr>, Span)> = None;
+    // (note, replacement, removed_in)
+    type Deprecated = (Option<LitStr>, Option<LitStr>, Option<LitStr>);
+    let mut deprecated: Option<Deprecated> = None;
     for meta in metas {
         match &meta {
-            Meta::Path(p) if p.is_ident("deprecated") => deprecated = Some((None, None, None, p.span())),
+            Meta::Path(p) if p.is_ident("deprecated") => deprecated = Some((None, None, None)),
             Meta::Path(p) => {
                 let word = p.get_ident().map(|i| i.to_string()).unwrap_or_default();
                 if !FLAG_WORDS.iter().any(|(w, _)| *w == word) {
@@ -320,7 +322,7 @@ fn parse_kfunc_attr(attr: TokenStream) -> syn::Result<KfuncAttr> {
                         return err(&nv.path, "expected `note`, `replacement` or `removed_in`");
                     }
                 }
-                deprecated = Some((note, replacement, removed_in, l.span()));
+                deprecated = Some((note, replacement, removed_in));
             }
             _ => {
                 return err(
@@ -330,7 +332,7 @@ fn parse_kfunc_attr(attr: TokenStream) -> syn::Result<KfuncAttr> {
             }
         }
     }
-    if let Some((note, replacement, removed_in, _)) = deprecated {
+    if let Some((note, replacement, removed_in)) = deprecated {
         let krate = &out.krate;
         let note = note.map(|n| n.value()).unwrap_or_default();
         let replacement = match replacement {
@@ -402,7 +404,7 @@ fn inner_vis(vis: &Visibility) -> TokenStream2 {
 #[proc_macro_attribute]
 pub fn kfunc(attr: TokenStream, item: TokenStream) -> TokenStream {
     let func = parse_macro_input!(item as ItemFn);
-    match expand_kfunc(attr, &func) {
+    match expand_kfunc(attr.into(), &func) {
         Ok(ts) => ts.into(),
         Err(e) => {
             let e = e.to_compile_error();
@@ -411,7 +413,7 @@ pub fn kfunc(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-fn expand_kfunc(attr: TokenStream, func: &ItemFn) -> syn::Result<TokenStream2> {
+fn expand_kfunc(attr: TokenStream2, func: &ItemFn) -> syn::Result<TokenStream2> {
     let attr = parse_kfunc_attr(attr)?;
     let krate = &attr.krate;
     let sig = &func.sig;
@@ -532,7 +534,8 @@ fn expand_kfunc(attr: TokenStream, func: &ItemFn) -> syn::Result<TokenStream2> {
                 flags: #flag_expr,
                 deprecation: #deprecation,
                 entry: entry,
-                rust_path: ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#fn_ident)),
+                // The module is named after the function: its path is the function's.
+                rust_path: ::core::module_path!(),
             };
 
             #[doc = #entry_doc]
@@ -805,7 +808,276 @@ fn members(ident: &syn::Ident, fields: &Fields, krate: &Path) -> syn::Result<Vec
 
 #[cfg(test)]
 mod tests {
-    use super::snake_case;
+    use super::{expand_host_type, expand_kfunc, snake_case};
+    use quote::quote;
+
+    fn kfunc_err(attr: proc_macro2::TokenStream, f: syn::ItemFn) -> String {
+        match expand_kfunc(attr, &f) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn unsupported_kfuncs_are_clear_errors() {
+        let cases: Vec<(proc_macro2::TokenStream, syn::ItemFn, &str)> = vec![
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f(a: u64, b: u64, c: u64, d: u64, e: u64, g: u64) {}
+                ),
+                "at most 5 arguments",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f(x: f64) {}
+                ),
+                "floating-point",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f() -> f32 {
+                        0.0
+                    }
+                ),
+                "floating-point",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f(x: u128) {}
+                ),
+                "128-bit",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f(x: &mut u64) {}
+                ),
+                "cannot be `&mut T`",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f(x: Option<&mut u64>) {}
+                ),
+                "cannot be `Option<&mut T>`",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f() -> &'static u64 {
+                        &0
+                    }
+                ),
+                "cannot return a reference",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f(x: [u8; 4]) {}
+                ),
+                "arrays cannot be passed",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f(x: String) {}
+                ),
+                "`String` has no C type",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f(x: Vec<u8>) {}
+                ),
+                "`Vec` has no C type",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f(x: &[u8]) {}
+                ),
+                "slices have no C type",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f(x: fn(u32) -> u32) {}
+                ),
+                "Callback<fn",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f(x: c_void) {}
+                ),
+                "only has a meaning behind a pointer",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f((a, b): (u32, u32)) {}
+                ),
+                "plain names",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    fn f<T>(x: T) {}
+                ),
+                "cannot be generic",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    async fn f() {}
+                ),
+                "cannot be async",
+            ),
+            (
+                quote!(),
+                syn::parse_quote!(
+                    unsafe fn f() {}
+                ),
+                "cannot be `unsafe fn`",
+            ),
+            (
+                quote!(acquire, bogus),
+                syn::parse_quote!(
+                    fn f() {}
+                ),
+                "unknown kfunc flag `bogus`",
+            ),
+            (
+                quote!(acquire, acquire),
+                syn::parse_quote!(
+                    fn f() {}
+                ),
+                "given twice",
+            ),
+            (
+                quote!(deprecated(removed_in = "six")),
+                syn::parse_quote!(
+                    fn f() {}
+                ),
+                "is not a version",
+            ),
+            (
+                quote!(deprecated(when = "x")),
+                syn::parse_quote!(
+                    fn f() {}
+                ),
+                "expected `note`",
+            ),
+        ];
+        for (attr, f, want) in cases {
+            let got = kfunc_err(attr, f);
+            assert!(got.contains(want), "wanted {want:?}, got {got:?}");
+        }
+    }
+
+    #[test]
+    fn ctx_first_is_not_a_bpf_argument() {
+        // Five BPF arguments after the context are fine.
+        let f: syn::ItemFn = syn::parse_quote!(
+            fn f(ctx: &mut CallCtx, a: u64, b: u64, c: u64, d: u64, e: u64) {}
+        );
+        assert!(expand_kfunc(quote!(), &f).is_ok());
+    }
+
+    #[test]
+    fn host_type_errors() {
+        let cases: Vec<(syn::DeriveInput, &str)> = vec![
+            (
+                syn::parse_quote!(
+                    struct S {
+                        a: u32,
+                    }
+                ),
+                "must be `#[repr(C)]`",
+            ),
+            (
+                syn::parse_quote!(
+                    #[repr(C)]
+                    struct S<T> {
+                        a: T,
+                    }
+                ),
+                "cannot be generic",
+            ),
+            (
+                syn::parse_quote!(
+                    #[repr(C)]
+                    struct S {
+                        a: &'static u32,
+                    }
+                ),
+                "raw pointers",
+            ),
+            (
+                syn::parse_quote!(
+                    #[repr(C)]
+                    struct S {
+                        #[btf(rcu)]
+                        a: u32,
+                    }
+                ),
+                "apply to pointer fields",
+            ),
+            (
+                syn::parse_quote!(
+                    #[repr(C)]
+                    struct S {
+                        #[btf(bogus)]
+                        a: *mut u32,
+                    }
+                ),
+                "expected `name",
+            ),
+            (
+                syn::parse_quote!(
+                    #[repr(C)]
+                    enum E {
+                        A(u32),
+                    }
+                ),
+                "carry no data",
+            ),
+            (
+                syn::parse_quote!(
+                    enum E {
+                        A,
+                    }
+                ),
+                "`#[repr(C)]` or have an integer repr",
+            ),
+            (
+                syn::parse_quote!(
+                    #[btf(typedef)]
+                    #[repr(C)]
+                    struct T(u32);
+                ),
+                "must be `#[repr(transparent)]`",
+            ),
+            (
+                syn::parse_quote!(
+                    #[repr(C)]
+                    struct S(u32);
+                ),
+                "fields need names",
+            ),
+        ];
+        for (input, want) in cases {
+            let got = match expand_host_type(&input) {
+                Ok(_) => panic!("expected an error for {want}"),
+                Err(e) => e.to_string(),
+            };
+            assert!(got.contains(want), "wanted {want:?}, got {got:?}");
+        }
+    }
 
     #[test]
     fn snake_case_names() {

@@ -28,9 +28,6 @@
 
 #![deny(missing_docs)]
 
-#[cfg(test)]
-extern crate self as kfvm_kfunc;
-
 pub mod abi;
 pub mod annot;
 mod btf;
