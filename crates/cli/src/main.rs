@@ -6,6 +6,8 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod kfuncs;
+
 #[derive(Parser)]
 #[command(name = "kfvm", version, about = "Run and verify BPF programs outside the kernel")]
 struct Cli {
@@ -65,6 +67,37 @@ enum Command {
         #[arg(long)]
         prog: Option<String>,
     },
+    /// List the kernel model's kfuncs: prototype, flags, hooks (and sets), deprecation.
+    Kfuncs {
+        /// Only the kfuncs a program of this type may call (`tracing`, `SCHED_CLS`, `xdp`, ...),
+        /// with the flags it sees them with.
+        #[arg(long, value_name = "TYPE")]
+        prog_type: Option<String>,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// BTF tools.
+    Btf {
+        #[command(subcommand)]
+        command: BtfCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BtfCommand {
+    /// Print a BTF file, or the host BTF (the kernel model's `vmlinux` BTF) with `--host`.
+    /// `--format c --host` is the header BPF programs compile against, kfunc prototypes included.
+    Dump {
+        /// A raw BTF file (`/sys/kernel/btf/vmlinux`, a `.btf` blob).
+        file: Option<PathBuf>,
+        /// The kernel model's host BTF instead of a file.
+        #[arg(long)]
+        host: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = kfuncs::BtfFormat::Raw)]
+        format: kfuncs::BtfFormat,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -82,6 +115,10 @@ fn main() -> ExitCode {
         Command::Asm { file, output, syntax } => cmd_asm(&file, output.as_deref(), syntax),
         Command::Disasm { file, hex, lossless } => cmd_disasm(&file, hex, lossless),
         Command::Objdump { obj, prog } => cmd_objdump(&obj, prog.as_deref()),
+        Command::Kfuncs { prog_type, json } => kfuncs::cmd_kfuncs(prog_type.as_deref(), json),
+        Command::Btf { command: BtfCommand::Dump { file, host, format } } => {
+            kfuncs::cmd_btf_dump(file.as_deref(), host, format)
+        }
         Command::Plugin { args } => cmd_plugin(args.into_iter().next().filter(|a| !a.starts_with('-'))),
     };
     match result {

@@ -4,7 +4,11 @@
 //! own crate, re-exported here:
 //!
 //! - [`isa`]: the instruction set (one opcode table, decode/encode, text forms);
+//! - [`btf`]: BTF read, validate, write, C dump, `.BTF.ext`;
 //! - [`object`]: ELF objects read the way libbpf reads them (programs, maps, externs, relocations);
+//! - [`kfunc`]: the kfunc model: flags, annotations, sets, hooks, registration, host BTF,
+//!   `#[kfunc]` and `#[derive(HostType)]`;
+//! - [`kernel`]: the built-in kernel model (host types and the core kfunc catalogue);
 //! - [`vm`]: the interpreter and the host-call ABI.
 //!
 //! [`conformance`] runs the bpf_conformance ISA suite.
@@ -13,6 +17,9 @@
 
 pub mod conformance;
 
+pub use kfvm_btf as btf;
 pub use kfvm_isa as isa;
+pub use kfvm_kernel as kernel;
+pub use kfvm_kfunc as kfunc;
 pub use kfvm_object as object;
 pub use kfvm_vm as vm;
