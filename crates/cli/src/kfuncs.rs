@@ -26,7 +26,8 @@ fn rows(reg: &KfuncRegistry, prog_type: Option<BpfProgType>) -> Vec<Row<'_>> {
             None => true,
         })
         .map(|k| {
-            let mut flags: Vec<(KfuncHook, KfFlags)> = k.registrations().iter().map(|r| (r.hook, r.flags)).collect();
+            let mut flags: Vec<(KfuncHook, KfFlags)> =
+                k.registrations().iter().map(|r| (r.hook, r.flags)).collect();
             flags.sort_by_key(|(h, _)| *h);
             flags.dedup();
             let mut sets: Vec<String> = k.registrations().iter().map(|r| r.set.clone()).collect();
@@ -90,7 +91,10 @@ pub(crate) fn cmd_kfuncs(prog_type: Option<&str>, json: bool) -> Result<ExitCode
                 None => r.flags.first().map(|(_, f)| *f).unwrap_or(r.k.desc().flags),
             };
             let _ = write!(out, "\"flags\": [{}], ", list(flags.names()));
-            let hooks = r.flags.iter().map(|(h, f)| format!("{{\"hook\": {}, \"flags\": [{}]}}", js(h.name()), list(f.names())));
+            let hooks = r
+                .flags
+                .iter()
+                .map(|(h, f)| format!("{{\"hook\": {}, \"flags\": [{}]}}", js(h.name()), list(f.names())));
             let _ = write!(out, "\"hooks\": [{}], ", hooks.collect::<Vec<_>>().join(", "));
             let _ = write!(out, "\"sets\": [{}], ", list(r.sets.iter().map(String::as_str)));
             let _ = write!(out, "\"prog_types\": [{}], ", list(r.prog_types.iter().map(|t| t.name())));
@@ -166,7 +170,9 @@ pub(crate) enum BtfFormat {
 pub(crate) fn cmd_btf_dump(file: Option<&Path>, host: bool, format: BtfFormat) -> Result<ExitCode, String> {
     let (bytes, text) = match (file, host) {
         (Some(_), true) => return Err("give a FILE or --host, not both".into()),
-        (None, false) => return Err("nothing to dump: give a BTF FILE, or --host for the kernel model's BTF".into()),
+        (None, false) => {
+            return Err("nothing to dump: give a BTF FILE, or --host for the kernel model's BTF".into())
+        }
         (None, true) => {
             let reg = kernel::registry();
             let text = match format {
