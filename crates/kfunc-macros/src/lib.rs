@@ -400,7 +400,7 @@ fn inner_vis(vis: &Visibility) -> TokenStream2 {
 /// (`buf__sz`, `p__nullable`, ...). Returns: `()`, integers, `bool` or raw pointers.
 ///
 /// Generated next to the function: `mod <name> { pub static KFUNC: KfuncDesc; pub extern "C" fn
-/// entry(..) }`.
+/// entry(..) }`. The function must be a module-level item (the module calls it as `super::name`).
 #[proc_macro_attribute]
 pub fn kfunc(attr: TokenStream, item: TokenStream) -> TokenStream {
     let func = parse_macro_input!(item as ItemFn);

@@ -16,15 +16,70 @@
 //!
 //! Adding a kfunc to a host:
 //!
-//! ```ignore
-//! use kfvm_kfunc::{kfunc, kfunc_set, BpfProgType, KfuncRegistry};
-//!
-//! #[kfunc(ret_null)]
-//! fn my_double(x: u64) -> u64 { x * 2 }
-//!
-//! let mut reg = KfuncRegistry::new();
-//! reg.register_kfunc_id_set(BpfProgType::Unspec, &kfunc_set!(my_ids { my_double }))?;
 //! ```
+//! use kfvm_kfunc::{kfunc, kfunc_set, BpfProgType, KfuncRegistry, ProgInfo};
+//!
+//! #[kfunc]
+//! fn my_double(x: u64) -> u64 {
+//!     x * 2
+//! }
+//!
+//! fn main() {
+//!     let mut reg = KfuncRegistry::new();
+//!     reg.register_kfunc_id_set(BpfProgType::Unspec, &kfunc_set!(my_ids { my_double })).unwrap();
+//!     assert_eq!(reg.c_prototype("my_double").unwrap(), "u64 my_double(u64 x)");
+//!     assert!(reg.is_allowed("my_double", &ProgInfo::new(BpfProgType::Xdp)));
+//! }
+//! ```
+//!
+//! `#[kfunc]` functions are module-level items: the generated module reaches the function
+//! through `super::`, which a function declared inside another function's body is not.
+//!
+//! What cannot be a kfunc does not compile. A struct by value (BPF passes one register per
+//! argument):
+//!
+//! ```compile_fail
+//! use kfvm_kfunc::{kfunc, HostType};
+//! #[derive(HostType)]
+//! #[repr(C)]
+//! pub struct Pair { pub a: u64, pub b: u64 }
+//! #[kfunc]
+//! fn by_value(p: Pair) -> u64 { p.a }
+//! ```
+//!
+//! A type with no C description (`#[derive(HostType)]` missing):
+//!
+//! ```compile_fail
+//! use kfvm_kfunc::kfunc;
+//! pub struct NotDescribed(u64);
+//! #[kfunc]
+//! fn f(p: *mut NotDescribed) {}
+//! ```
+//!
+//! Six arguments, a float, `&mut T` (arguments may alias), a `String`:
+//!
+//! ```compile_fail
+//! #[kfvm_kfunc::kfunc]
+//! fn six(a: u64, b: u64, c: u64, d: u64, e: u64, f: u64) {}
+//! ```
+//!
+//! ```compile_fail
+//! #[kfvm_kfunc::kfunc]
+//! fn float(x: f64) {}
+//! ```
+//!
+//! ```compile_fail
+//! #[kfvm_kfunc::kfunc]
+//! fn alias(x: &mut u64) {}
+//! ```
+//!
+//! ```compile_fail
+//! #[kfvm_kfunc::kfunc]
+//! fn text(s: String) {}
+//! ```
+//!
+//! A crate that depends on `kfvm` only writes `#[kfunc(crate = "kfvm::kfunc")]` and
+//! `#[btf(crate = "kfvm::kfunc")]`.
 
 #![deny(missing_docs)]
 

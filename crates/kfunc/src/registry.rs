@@ -271,11 +271,17 @@ struct HookTab {
 /// The registry of a host's kfuncs and types: the host's answer to `vmlinux` BTF and the
 /// kernel's `btf->kfunc_set_tab`.
 ///
-/// ```ignore
+/// ```
+/// # use kfvm_kfunc::{kfunc, kfunc_set, BpfProgType, KfuncRegistry};
+/// # #[kfunc] fn my_kfunc(x: u32) -> u32 { x }
+/// # fn main() {
 /// let mut reg = KfuncRegistry::new();
-/// reg.register_kfunc_id_set(BpfProgType::Tracing, &kfunc_set!(my_ids { my_kfunc }))?;
-/// let btf: Vec<u8> = reg.btf();            // the host BTF (types, FUNCs tagged "bpf_kfunc")
-/// let fns: HostFns = reg.host_fns();       // BTF id -> native entry, for kfvm-vm
+/// reg.register_kfunc_id_set(BpfProgType::Tracing, &kfunc_set!(my_ids { my_kfunc })).unwrap();
+/// let btf: Vec<u8> = reg.btf(); // the host BTF (types, FUNCs tagged "bpf_kfunc")
+/// let fns = reg.host_fns(); // BTF id -> native entry, for kfvm_vm::Program::load
+/// let id = reg.kfunc("my_kfunc").unwrap().btf_id(); // the `imm` of `call my_kfunc`
+/// # let _ = (btf, fns, id);
+/// # }
 /// ```
 #[derive(Clone, Debug)]
 pub struct KfuncRegistry {

@@ -194,8 +194,17 @@ impl KfuncSet {
 
 /// Builds a [`KfuncSet`] from `#[kfunc]` functions:
 ///
-/// ```ignore
-/// let set = kfunc_set!(my_kfunc_ids { my_lookup, my_release, sub::other });
+/// ```
+/// # use kfvm_kfunc::{kfunc, kfunc_set};
+/// # mod sub { #[kfvm_kfunc::kfunc] pub fn other() {} }
+/// #[kfunc(acquire, ret_null)]
+/// fn my_lookup(id: u64) -> *mut u64 { core::ptr::null_mut() }
+/// #[kfunc(release)]
+/// fn my_release(p: *mut u64) {}
+/// fn main() {
+///     let set = kfunc_set!(my_kfunc_ids { my_lookup, my_release, sub::other });
+///     assert_eq!(set.len(), 3);
+/// }
 /// ```
 ///
 /// Each name is a `#[kfunc]` function (its `KFUNC` descriptor is used, with its flags).
