@@ -217,6 +217,15 @@ impl Btf {
         self.data.get(self.strs_start + local).is_some_and(|&b| !(0x80..0xc0).contains(&b))
     }
 
+    /// Whether the string at `off` is empty (its first byte is NUL, or `off` is invalid).
+    pub(crate) fn str_is_empty(&self, off: u32) -> bool {
+        if off < self.start_str_off {
+            return self.base.as_deref().is_none_or(|b| b.str_is_empty(off));
+        }
+        let local = (off - self.start_str_off) as usize;
+        local >= self.strs_len || self.data.get(self.strs_start + local).is_none_or(|&b| b == 0)
+    }
+
     /// The type with this id (0 is void), or `None` if out of range.
     pub fn get(&self, id: u32) -> Option<Type<'_>> {
         if id == 0 {
@@ -250,8 +259,8 @@ impl Btf {
 
     pub(crate) fn bad(&self, id: u32, problem: TypeProblem) -> BtfError {
         let (kind, name) = match self.get(id) {
-            Some(t) => (Some(t.kind()), t.name().to_string()),
-            None => (None, String::new()),
+            Some(t) => (Some(t.kind()), Some(t.name().to_string())),
+            None => (None, None),
         };
         BtfError::BadType { id, kind, name, problem }
     }
@@ -385,12 +394,8 @@ fn index_types(types: &[u8], start_id: u32) -> Result<Vec<u32>, BtfError> {
     let len = types.len();
     while pos < len {
         let id = start_id as u64 + offsets.len() as u64;
-        let bad = |kind: Option<Kind>, problem| BtfError::BadType {
-            id: id as u32,
-            kind,
-            name: String::new(),
-            problem,
-        };
+        let bad =
+            |kind: Option<Kind>, problem| BtfError::BadType { id: id as u32, kind, name: None, problem };
         if id > raw::MAX_TYPE as u64 {
             return Err(BtfError::BadHeader(format!("more than {} types", raw::MAX_TYPE)));
         }

@@ -30,6 +30,9 @@ const NOT_EMITTED: u8 = 0;
 const EMITTING: u8 = 1;
 const EMITTED: u8 = 2;
 
+/// Largest padding gap printed, in bits (vmlinux's largest is 32704: page-aligned members).
+const MAX_PADDING_BITS: i64 = 1 << 20;
+
 /// Recursion limit of the dumper (nested anonymous types, chains of modifiers).
 const MAX_DEPTH: usize = crate::query::MAX_NESTING;
 
@@ -56,6 +59,9 @@ struct Dumper<'a> {
     type_names: HashMap<String, usize>,
     ident_names: HashMap<String, usize>,
     align_cache: Vec<u32>,
+    /// Anonymous structs/unions being written inline, innermost last.
+    inline_stack: Vec<u32>,
+    out_limit: usize,
     depth: usize,
     error: Option<BtfError>,
 }
@@ -144,6 +150,8 @@ impl<'a> Dumper<'a> {
             type_names: HashMap::new(),
             ident_names: HashMap::new(),
             align_cache: vec![u32::MAX; n],
+            inline_stack: Vec::new(),
+            out_limit: (16 << 20) + 16 * btf.raw_data().len(),
             depth: 0,
             error: None,
         };
@@ -451,6 +459,7 @@ impl<'a> Dumper<'a> {
     /// Anonymous bitfields that make the compiler put the next member at `next_off` bits.
     fn emit_bit_padding(
         &mut self,
+        id: u32,
         mut cur_off: i64,
         next_off: i64,
         next_align: i64,
@@ -460,6 +469,12 @@ impl<'a> Dumper<'a> {
         let pads: [(&str, i64); 4] =
             [("long", self.ptr_sz as i64 * 8), ("int", 32), ("short", 16), ("char", 8)];
         if cur_off >= next_off {
+            return;
+        }
+        if next_off - cur_off > MAX_PADDING_BITS {
+            if self.error.is_none() {
+                self.error = Some(BtfError::DumpPadding { id, bits: (next_off - cur_off) as u64 });
+            }
             return;
         }
         let (mut pad_type, mut pad_bits, mut new_off) = ("", 0i64, 0i64);
@@ -523,6 +538,12 @@ impl<'a> Dumper<'a> {
     }
 
     fn emit_struct_def(&mut self, id: u32, t: &Type<'a>, lvl: usize) {
+        if self.out.len() > self.out_limit {
+            if self.error.is_none() {
+                self.error = Some(BtfError::DumpTooLarge { id, limit: self.out_limit });
+            }
+            return;
+        }
         let is_struct = t.kind() == Kind::Struct;
         let align = self.align(id);
         let packed = is_struct && self.is_struct_packed(t);
@@ -541,7 +562,7 @@ impl<'a> Dumper<'a> {
             let m_off = m.bit_offset as i64;
             let m_align = if packed { 1 } else { self.align(m.type_id) };
             let in_bitfield = prev_bitfield && m_sz != 0;
-            self.emit_bit_padding(off, m_off, m_align as i64, in_bitfield, lvl + 1);
+            self.emit_bit_padding(id, off, m_off, m_align as i64, in_bitfield, lvl + 1);
             let _ = write!(self.out, "\n{}", pfx(lvl + 1));
             self.emit_type_decl(m.type_id, m.name, lvl + 1);
             if m_sz != 0 {
@@ -556,7 +577,7 @@ impl<'a> Dumper<'a> {
             self.out.push(';');
         }
         if is_struct {
-            self.emit_bit_padding(off, t.size_or_type() as i64 * 8, align as i64, false, lvl + 1);
+            self.emit_bit_padding(id, off, t.size_or_type() as i64 * 8, align as i64, false, lvl + 1);
         }
         if t.vlen() != 0 || t.size_or_type() != 0 {
             self.out.push('\n');
@@ -732,10 +753,19 @@ impl<'a> Dumper<'a> {
                 }
                 Kind::Struct | Kind::Union => {
                     self.emit_mods(start, cnt);
-                    if t.is_anon() {
-                        self.emit_struct_def(id, &t, lvl);
-                    } else {
+                    if !t.is_anon() {
                         self.emit_struct_fwd(id, &t);
+                    } else if self.inline_stack.contains(&id) {
+                        // An anonymous struct containing itself (through a pointer): C cannot
+                        // say it, and libbpf would recurse forever.
+                        if self.error.is_none() {
+                            self.error = Some(BtfError::DumpCycle { id });
+                        }
+                        return;
+                    } else {
+                        self.inline_stack.push(id);
+                        self.emit_struct_def(id, &t, lvl);
+                        self.inline_stack.pop();
                     }
                 }
                 Kind::Enum | Kind::Enum64 => {

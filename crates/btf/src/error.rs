@@ -45,14 +45,14 @@ pub enum BtfError {
     #[error("invalid BTF string section: {0}")]
     BadStrings(String),
     /// A type is malformed.
-    #[error("type [{id}]{}: {problem}", kind_and_name(.kind, .name))]
+    #[error("type [{id}]{}: {problem}", kind_and_name(.kind, .name.as_deref()))]
     BadType {
         /// The type's id.
         id: u32,
         /// Its kind, when the kind field could be read.
         kind: Option<Kind>,
         /// Its name, when it could be read (empty for anonymous types).
-        name: String,
+        name: Option<String>,
         /// What is wrong.
         problem: TypeProblem,
     },
@@ -99,6 +99,25 @@ pub enum BtfError {
         /// The nesting limit.
         limit: usize,
     },
+    /// The C dumper refused to print a struct whose padding would take more than a million
+    /// bits of `long: 64;` lines (no real struct comes close; hostile BTF could ask for
+    /// gigabytes).
+    #[error("C dump: struct [{id}] has a padding gap of {bits} bits, too large to print")]
+    DumpPadding {
+        /// The struct.
+        id: u32,
+        /// Size of the gap in bits.
+        bits: u64,
+    },
+    /// The C dumper's output passed its size limit (16 MiB plus 16 times the size of the BTF):
+    /// anonymous types inlined into each other many times over, as only hostile BTF does.
+    #[error("C dump: output larger than {limit} bytes (at type [{id}])")]
+    DumpTooLarge {
+        /// The type being emitted.
+        id: u32,
+        /// The limit.
+        limit: usize,
+    },
     /// The C dumper found a cycle of types that C cannot express (no forward declaration breaks
     /// it).
     #[error("C dump: unsatisfiable type cycle at type [{id}]")]
@@ -108,10 +127,12 @@ pub enum BtfError {
     },
 }
 
-fn kind_and_name(kind: &Option<Kind>, name: &str) -> String {
-    match kind {
-        Some(k) => format!(" {k} '{}'", if name.is_empty() { "(anon)" } else { name }),
-        None => String::new(),
+fn kind_and_name(kind: &Option<Kind>, name: Option<&str>) -> String {
+    match (kind, name) {
+        (Some(k), Some("")) => format!(" {k} '(anon)'"),
+        (Some(k), Some(n)) => format!(" {k} '{n}'"),
+        (Some(k), None) => format!(" {k}"),
+        (None, _) => String::new(),
     }
 }
 
@@ -148,6 +169,8 @@ pub enum TypeProblem {
     },
     /// A name that must be present is empty.
     MissingName,
+    /// A name on a kind that must be anonymous (PTR, ARRAY, FUNC_PROTO, const/volatile/restrict).
+    NameNotAllowed,
     /// A referenced type id is out of range.
     TypeId {
         /// Which reference (`"type"`, `"member 2"`, `"array element"`, ...).
@@ -226,6 +249,7 @@ impl fmt::Display for TypeProblem {
                 write!(f, "{what} name offset {offset} is inside a UTF-8 character")
             }
             Self::MissingName => write!(f, "name must not be empty"),
+            Self::NameNotAllowed => write!(f, "this kind must be anonymous"),
             Self::TypeId { what, id, count } => {
                 write!(f, "{what} type id {id} out of range (BTF has ids 0..{count})")
             }

@@ -82,9 +82,9 @@ impl<'a> Type<'a> {
         self.name_off
     }
 
-    /// Anonymous (no name)?
+    /// Anonymous: no name, or an empty one.
     pub fn is_anon(&self) -> bool {
-        self.name_off == 0
+        self.name_off == 0 || self.part.str_is_empty(self.name_off)
     }
 
     /// The raw info word.

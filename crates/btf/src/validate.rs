@@ -4,7 +4,9 @@
 //!
 //! 1. Per type (libbpf's `btf_validate_type` plus the structural checks of the kernel's
 //!    `btf_check_meta`): name offsets inside the string space, referenced ids in range, vlen and
-//!    kind_flag only where the kind uses them, INT encodings, member offsets inside their struct,
+//!    kind_flag only where the kind uses them, names present where required (FUNC, VAR, tags,
+//!    typedefs) and absent where the kernel forbids them (PTR, ARRAY, FUNC_PROTO, modifiers), INT
+//!    encodings, member offsets inside their struct,
 //!    decl tag component indexes, DATASEC entries.
 //! 2. Pointer chains: following PTR and modifiers/typedefs must end (a `typedef T *T` loop).
 //! 3. Value containment (the kernel's `btf_resolve` in struct/array mode): following
@@ -113,6 +115,13 @@ pub(crate) fn check(btf: &Btf) -> Result<u32, BtfError> {
         );
         if t.kind_flag() && !kflag_ok {
             return Err(btf.bad(id, TypeProblem::KindFlag));
+        }
+        if matches!(
+            kind,
+            Kind::Ptr | Kind::Array | Kind::FuncProto | Kind::Const | Kind::Volatile | Kind::Restrict
+        ) && !t.is_anon()
+        {
+            return Err(btf.bad(id, TypeProblem::NameNotAllowed));
         }
         let r = t.size_or_type();
         match kind {
