@@ -16,6 +16,7 @@
 //!
 //! Every algorithm here is iterative: hostile input cannot overflow the stack.
 
+use crate::btf::rd32;
 use crate::kind::raw;
 use crate::{Btf, BtfError, Kind, TypeProblem};
 
@@ -404,8 +405,11 @@ fn check_ptr_chains(btf: &Btf, kinds: &[Kind], refs: &[u32]) -> Result<(), BtfEr
 /// Pass 3: containment by value, with resolved sizes computed in post-order.
 fn check_values(btf: &Btf, kinds: &[Kind], refs: &[u32], ptr_size: u32) -> Result<(), BtfError> {
     const NONE: u64 = u64::MAX;
+    const NO_BITS: u16 = u16::MAX;
     let start = btf.start_id;
     let n = kinds.len();
+    let data = &btf.data;
+    let rec = |j: usize| btf.types_start + btf.offsets[j] as usize + 12;
     let is_node = |k: Kind| {
         matches!(
             k,
@@ -427,8 +431,10 @@ fn check_values(btf: &Btf, kinds: &[Kind], refs: &[u32], ptr_size: u32) -> Resul
         (j < n).then_some(j)
     };
     let mut vsize = vec![NONE; n];
+    // INT bit width (offset + bits) through modifiers and typedefs, for legacy bitfields.
+    let mut ibits = vec![NO_BITS; n];
     let mut state = vec![0u8; n];
-    // Size of a type that is not a pending node: from the base, the table, or the kind.
+    // Size of a type whose own size is known by now: from the base, the tables, or the kind.
     let size_of = |id: u32, vsize: &[u64]| -> u64 {
         if id == 0 {
             return NONE;
@@ -439,57 +445,54 @@ fn check_values(btf: &Btf, kinds: &[Kind], refs: &[u32], ptr_size: u32) -> Resul
                 k if is_node(k) => vsize[j],
                 Kind::Int | Kind::Enum | Kind::Enum64 | Kind::Float | Kind::Datasec => refs[j] as u64,
                 Kind::Ptr => ptr_size as u64,
-                Kind::Var => NONE,
                 _ => NONE,
             },
         }
     };
-    // An INT's bit width after skipping modifiers and typedefs (for legacy bitfields).
-    let int_bits = |mut id: u32| -> Option<u32> {
-        for _ in 0..64 {
-            let t = btf.get(id)?;
-            match t.kind() {
-                Kind::Int => return t.int().map(|i| i.bits as u32 + i.offset as u32),
-                Kind::Typedef | Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag => {
-                    id = t.size_or_type()
+    let int_bits = |id: u32, ibits: &[u16]| -> u16 {
+        match own(id) {
+            Some(j) if kinds[j] == Kind::Int => {
+                let w = rd32(data, rec(j));
+                ((w & 0xff) + ((w >> 16) & 0xff)) as u16
+            }
+            Some(j) => ibits[j],
+            None => {
+                let Some(b) = btf.base() else { return NO_BITS };
+                match b.skip_mods_and_typedefs(id) {
+                    Ok(t) => t.int().map_or(NO_BITS, |i| i.bits as u16 + i.offset as u16),
+                    Err(_) => NO_BITS,
                 }
-                _ => return None,
             }
         }
-        None
     };
-    let children = |j: usize| -> Vec<u32> {
+    // Child `k` of node `j` (member types, the array element, the modified type).
+    let child = |j: usize, k: u32| -> Option<u32> {
         match kinds[j] {
             Kind::Struct | Kind::Union => {
-                btf.get(start + j as u32).map(|t| t.raw_members().map(|m| m.2).collect()).unwrap_or_default()
+                let vlen = (rd32(data, rec(j) - 8) & 0xffff) as u32;
+                (k < vlen).then(|| rd32(data, rec(j) + k as usize * 12 + 4))
             }
-            Kind::Array => btf
-                .get(start + j as u32)
-                .and_then(|t| t.array())
-                .map(|a| vec![a.elem_type])
-                .unwrap_or_default(),
-            _ => vec![refs[j]],
+            Kind::Array => (k == 0).then(|| rd32(data, rec(j))),
+            _ => (k == 0).then_some(refs[j]),
         }
     };
-    let mut stack: Vec<(usize, Vec<u32>, usize)> = Vec::new();
+    let mut stack: Vec<(usize, u32)> = Vec::new();
     for root in 0..n {
         if state[root] != 0 || !is_node(kinds[root]) {
             continue;
         }
         state[root] = 1;
-        stack.push((root, children(root), 0));
+        stack.push((root, 0));
         while let Some(top) = stack.last_mut() {
-            let (j, ref kids, ref mut pos) = *top;
-            if *pos < kids.len() {
-                let c = kids[*pos];
-                *pos += 1;
+            let j = top.0;
+            if let Some(c) = child(j, top.1) {
+                top.1 += 1;
                 if let Some(cj) = own(c) {
                     if is_node(kinds[cj]) {
                         match state[cj] {
                             0 => {
                                 state[cj] = 1;
-                                let k = children(cj);
-                                stack.push((cj, k, 0));
+                                stack.push((cj, 0));
                             }
                             1 => {
                                 let p = stack.iter().position(|e| e.0 == cj).unwrap_or(0);
@@ -502,39 +505,39 @@ fn check_values(btf: &Btf, kinds: &[Kind], refs: &[u32], ptr_size: u32) -> Resul
                 }
                 continue;
             }
-            // Post-order: all children resolved.
+            // Post-order: every child is resolved.
             let id = start + j as u32;
             let size = match kinds[j] {
                 Kind::Array => {
-                    let a = btf.get(id).and_then(|t| t.array()).unwrap_or_default();
-                    let es = size_of(a.elem_type, &vsize);
+                    let elem = rd32(data, rec(j));
+                    let nelems = rd32(data, rec(j) + 8);
+                    let es = size_of(elem, &vsize);
                     if es == NONE {
                         NONE
                     } else {
-                        let total = es * a.nelems as u64;
+                        let total = es * nelems as u64;
                         if total > u32::MAX as u64 {
                             return Err(btf.bad(
                                 id,
-                                TypeProblem::SizeOverflow(format!("{} elements of {es} bytes", a.nelems)),
+                                TypeProblem::SizeOverflow(format!("{nelems} elements of {es} bytes")),
                             ));
                         }
                         total
                     }
                 }
                 Kind::Struct | Kind::Union => {
-                    let t = btf.get(id);
                     let ssize = refs[j] as u64;
-                    if let Some(t) = t {
+                    if let Some(t) = btf.get(id) {
                         for (index, _, type_id, bit_offset, bitfield_size) in t.raw_members() {
                             if bitfield_size != 0 {
                                 continue; // checked in pass 1
                             }
-                            let end = match int_bits(type_id) {
-                                Some(bits) => bit_offset as u64 + bits as u64,
-                                None => match size_of(type_id, &vsize) {
+                            let end = match int_bits(type_id, &ibits) {
+                                NO_BITS => match size_of(type_id, &vsize) {
                                     NONE => continue,
                                     s => bit_offset as u64 + s * 8,
                                 },
+                                bits => bit_offset as u64 + bits as u64,
                             };
                             if end > ssize * 8 {
                                 return Err(btf.bad(
@@ -551,7 +554,10 @@ fn check_values(btf: &Btf, kinds: &[Kind], refs: &[u32], ptr_size: u32) -> Resul
                     }
                     ssize
                 }
-                _ => size_of(refs[j], &vsize),
+                _ => {
+                    ibits[j] = int_bits(refs[j], &ibits);
+                    size_of(refs[j], &vsize)
+                }
             };
             vsize[j] = size;
             state[j] = 2;
