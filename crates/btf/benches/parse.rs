@@ -18,15 +18,9 @@ fn benches(c: &mut Criterion, data: &[u8]) {
     let mut g = c.benchmark_group("vmlinux");
     g.measurement_time(Duration::from_secs(5));
     g.bench_function("copy", |b| b.iter(|| black_box(data.to_vec())));
-    g.bench_function("parse", |b| {
-        b.iter(|| Btf::parse(black_box(data)).expect("vmlinux parses"))
-    });
+    g.bench_function("parse", |b| b.iter(|| Btf::parse(black_box(data)).expect("vmlinux parses")));
     g.bench_function("from_vec", |b| {
-        b.iter_batched(
-            || data.to_vec(),
-            |v| Btf::from_vec(v).expect("vmlinux parses"),
-            BatchSize::LargeInput,
-        )
+        b.iter_batched(|| data.to_vec(), |v| Btf::from_vec(v).expect("vmlinux parses"), BatchSize::LargeInput)
     });
     g.bench_function("name_index", |b| {
         b.iter(|| {
@@ -39,9 +33,7 @@ fn benches(c: &mut Criterion, data: &[u8]) {
     let btf = Btf::parse(data).expect("vmlinux parses");
     let mut g = c.benchmark_group("vmlinux");
     g.sample_size(10);
-    g.bench_function("dump_c", |b| {
-        b.iter(|| dump_c(&btf, &CDumpOptions::default()).expect("dumps"))
-    });
+    g.bench_function("dump_c", |b| b.iter(|| dump_c(&btf, &CDumpOptions::default()).expect("dumps")));
     g.finish();
 }
 

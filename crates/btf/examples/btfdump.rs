@@ -1,4 +1,4 @@
-//! Development aid: `btfdump [raw|c|c-kfuncs|time] FILE [BASE]` prints what bpftool would.
+//! Development aid: `btfdump [raw|c|c-kfuncs|c-new|c-sorted|time] FILE [BASE]` prints what bpftool would.
 
 use kfvm_btf::{dump_c, dump_raw, Btf, CDumpOptions};
 use std::sync::Arc;
@@ -6,7 +6,7 @@ use std::sync::Arc;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
-        eprintln!("usage: btfdump raw|c|c-kfuncs|time FILE [BASE]");
+        eprintln!("usage: btfdump raw|c|c-kfuncs|c-new|c-sorted|time FILE [BASE]");
         std::process::exit(2);
     }
     let data = std::fs::read(&args[2]).expect("read");
@@ -28,8 +28,13 @@ fn main() {
     };
     match args[1].as_str() {
         "raw" => print!("{}", dump_raw(&btf)),
-        "c" | "c-kfuncs" => {
-            let opts = CDumpOptions { kfuncs: args[1] == "c-kfuncs", ..Default::default() };
+        "c" | "c-kfuncs" | "c-new" | "c-sorted" => {
+            let opts = match args[1].as_str() {
+                "c" => CDumpOptions::default(),
+                "c-kfuncs" => CDumpOptions { kfuncs: true, ..Default::default() },
+                "c-new" => CDumpOptions { sorted: false, ..CDumpOptions::bpftool_latest() },
+                _ => CDumpOptions::bpftool_latest(),
+            };
             match dump_c(&btf, &opts) {
                 Ok(s) => print!("{s}"),
                 Err(e) => {

@@ -22,6 +22,21 @@ pub struct CDumpOptions {
     /// for 1-byte enums, `__attribute__((mode(word)))` for 8-byte ones whose values fit in 32
     /// bits. Off by default, as bpftool 7.1 (this project's reference) prints none.
     pub enum_mode_attrs: bool,
+    /// Emit types in bpftool 7.5+'s default order (`format c` without `unsorted`): by kind rank
+    /// (enums, then base types, structs, function prototypes, the rest), then name, then a hash
+    /// of the type's shape, instead of id order. Like bpftool, the first type of that order is
+    /// never passed to the dumper itself (bpftool's loop starts at index 1 of the sorted array),
+    /// so if it is a top-level anonymous enum its constants are missing from the output.
+    pub sorted: bool,
+}
+
+impl CDumpOptions {
+    /// What `bpftool btf dump file F format c` prints with bpftool 7.5 and later (checked
+    /// against bpftool 7.8.0 / libbpf 1.8): kfunc prototypes, enum mode attributes, sorted.
+    /// `Default` is bpftool 7.1 (libbpf 1.1), the bpftool installed with this project.
+    pub fn bpftool_latest() -> Self {
+        CDumpOptions { kfuncs: true, enum_mode_attrs: true, sorted: true }
+    }
 }
 
 const ORDERING: u8 = 1;
@@ -105,8 +120,15 @@ pub fn dump_c(btf: &Btf, opts: &CDumpOptions) -> Result<String, BtfError> {
             "#endif\n\n",
         ));
     }
-    for id in 1..btf.type_count() {
-        d.dump_type(id)?;
+    if opts.sorted {
+        let order = sort_order(btf);
+        for &id in order.iter().skip(1) {
+            d.dump_type(id)?;
+        }
+    } else {
+        for id in 1..btf.type_count() {
+            d.dump_type(id)?;
+        }
     }
     if opts.kfuncs {
         d.dump_kfuncs();
@@ -942,4 +964,168 @@ fn name_dups(map: &mut HashMap<String, usize>, name: &str) -> usize {
             1
         }
     }
+}
+
+/// libbpf's `str_hash`: `h = h * 31 + c` over the bytes, `char` being signed.
+fn str_hash(s: &str) -> u64 {
+    s.bytes().fold(0u64, |h, c| h.wrapping_mul(31).wrapping_add(c as i8 as i64 as u64))
+}
+
+fn hasher(hash: u64, val: u64) -> u64 {
+    hash.wrapping_mul(31).wrapping_add(val)
+}
+
+fn name_hasher(hash: u64, t_name_off: u32, name: &str) -> u64 {
+    if t_name_off == 0 {
+        hash
+    } else {
+        hasher(hash, str_hash(name))
+    }
+}
+
+fn is_chain_kind(k: Kind) -> bool {
+    matches!(
+        k,
+        Kind::TypeTag
+            | Kind::Const
+            | Kind::Ptr
+            | Kind::Volatile
+            | Kind::Restrict
+            | Kind::Typedef
+            | Kind::DeclTag
+    )
+}
+
+/// bpftool's `btf_type_rank`, iteratively.
+fn type_rank(btf: &Btf, mut id: u32) -> u32 {
+    const MAX_RANK: u32 = 10;
+    let mut has_name = false;
+    for _ in 0..=btf.type_count() {
+        let Some(t) = btf.get(id) else {
+            return MAX_RANK;
+        };
+        if t.name_off() != 0 {
+            has_name = true;
+        }
+        match t.kind() {
+            Kind::Enum | Kind::Enum64 => return if has_name { 1 } else { 0 },
+            Kind::Int | Kind::Float => return 2,
+            Kind::Struct | Kind::Union => return if has_name { 3 } else { MAX_RANK },
+            Kind::FuncProto => return if has_name { 4 } else { MAX_RANK },
+            Kind::Array if has_name => id = t.array().unwrap_or_default().elem_type,
+            k if is_chain_kind(k) && has_name => id = t.size_or_type(),
+            _ => return MAX_RANK,
+        }
+    }
+    MAX_RANK
+}
+
+/// bpftool's `btf_type_sort_name`, iteratively.
+fn sort_name(btf: &Btf, mut id: u32) -> &str {
+    let mut from_ref = false;
+    for _ in 0..=btf.type_count() {
+        let Some(t) = btf.get(id) else { return "" };
+        match t.kind() {
+            Kind::Enum | Kind::Enum64 => {
+                let mut off = t.name_off();
+                if !from_ref && off == 0 {
+                    if let Some(v) = t.enum_values().next() {
+                        off = v.name_off;
+                    }
+                }
+                return btf.str_at(off).unwrap_or("");
+            }
+            Kind::Array => id = t.array().unwrap_or_default().elem_type,
+            k if is_chain_kind(k) => id = t.size_or_type(),
+            _ => return btf.str_at(t.name_off()).unwrap_or(""),
+        }
+        from_ref = true;
+    }
+    ""
+}
+
+/// bpftool's `btf_type_disambig_hash`: the recursion only follows chains (and one level of
+/// struct members), so it is computed along the chain and folded back.
+fn disambig_hash(btf: &Btf, id: u32, include_members: bool) -> u64 {
+    // Walk the chain of single-successor kinds, remembering each step's contribution.
+    let mut steps: Vec<(u64, Option<u64>)> = Vec::new(); // (hash before child, extra value)
+    let mut cur = id;
+    let mut tail: u64;
+    loop {
+        let Some(t) = btf.get(cur) else {
+            tail = 0;
+            break;
+        };
+        let h = name_hasher(0, t.name_off(), t.name());
+        match t.kind() {
+            Kind::Enum | Kind::Enum64 => {
+                tail = t.enum_values().fold(h, |h, v| name_hasher(h, v.name_off, v.name));
+                break;
+            }
+            Kind::Struct | Kind::Union => {
+                tail = if include_members {
+                    t.members().fold(h, |h, m| {
+                        let h = name_hasher(h, m.name_off, m.name);
+                        hasher(h, disambig_hash(btf, m.type_id, false))
+                    })
+                } else {
+                    h
+                };
+                break;
+            }
+            Kind::Array => {
+                let a = t.array().unwrap_or_default();
+                steps.push((hasher(h, a.nelems as u64), None));
+                cur = a.elem_type;
+            }
+            k if is_chain_kind(k) => {
+                steps.push((h, None));
+                cur = t.size_or_type();
+            }
+            _ => {
+                tail = h;
+                break;
+            }
+        }
+        if steps.len() > btf.type_count() as usize {
+            tail = 0;
+            break;
+        }
+    }
+    for (h, _) in steps.into_iter().rev() {
+        tail = hasher(h, tail);
+    }
+    tail
+}
+
+/// The order bpftool 7.5+ dumps types in (`sort_btf_c`): every id from 0, sorted.
+fn sort_order(btf: &Btf) -> Vec<u32> {
+    struct Datum<'a> {
+        id: u32,
+        rank: u32,
+        sort_name: &'a str,
+        own_name: &'a str,
+        hash: u64,
+    }
+    let mut v: Vec<Datum<'_>> = (0..btf.type_count())
+        .map(|id| {
+            let own_name = btf.get(id).map_or("", |t| t.name());
+            Datum {
+                id,
+                rank: type_rank(btf, id),
+                sort_name: sort_name(btf, id),
+                own_name,
+                hash: disambig_hash(btf, id, true),
+            }
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        a.rank
+            .cmp(&b.rank)
+            .then_with(|| a.sort_name.as_bytes().cmp(b.sort_name.as_bytes()))
+            .then_with(|| a.own_name.as_bytes().cmp(b.own_name.as_bytes()))
+            .then_with(|| a.hash.cmp(&b.hash))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    v.into_iter().map(|d| d.id).collect()
 }

@@ -30,6 +30,7 @@ fn clang_object_dumps_like_bpftool() {
 #[test]
 fn builder_blobs_are_committed() {
     check_or_bless("built_all_kinds.btf", &all_kinds().finish().unwrap());
+    check_or_bless("built_attrs.btf", &attrs().finish().unwrap());
     let (base, split) = split_pair();
     check_or_bless("built_split_base.btf", &base);
     check_or_bless("built_split.btf", &split);
@@ -56,6 +57,35 @@ fn builder_blobs_dump_like_bpftool() {
         &dump_c(&split, &CDumpOptions::default()).unwrap(),
         &text("built_split.h.expected"),
     );
+}
+
+/// What bpftool 7.5+ (`format c`: sorted, kfunc prototypes, enum mode attributes, attribute
+/// tags) printed for the corpus: `*.latest.h.expected`, made by rebuild.sh with
+/// `BPFTOOL_LATEST` (bpftool 7.8.0 built from libbpf/bpftool).
+#[test]
+fn corpus_dumps_like_latest_bpftool() {
+    let latest = CDumpOptions::bpftool_latest();
+    let cases: [(&str, Btf); 3] = [
+        ("kinds", kinds()),
+        ("built_all_kinds", Btf::from_vec(data("built_all_kinds.btf")).unwrap()),
+        ("built_attrs", Btf::from_vec(data("built_attrs.btf")).unwrap()),
+    ];
+    for (name, btf) in &cases {
+        assert_same_text(
+            &format!("latest-bpftool C dump of {name}"),
+            &dump_c(btf, &latest).unwrap(),
+            &text(&format!("{name}.latest.h.expected")),
+        );
+    }
+    let base = Arc::new(Btf::from_vec(data("built_split_base.btf")).unwrap());
+    let split = Btf::from_vec_split(data("built_split.btf"), base).unwrap();
+    assert_same_text(
+        "latest-bpftool C dump of built_split",
+        &dump_c(&split, &latest).unwrap(),
+        &text("built_split.latest.h.expected"),
+    );
+    let attrs = &cases[2].1;
+    assert_same_text("raw dump of built_attrs", &dump_raw(attrs), &text("built_attrs.raw.expected"));
 }
 
 #[test]

@@ -386,7 +386,7 @@ fn mutate(rng: &mut Rng, d: &mut Vec<u8>) {
 fn exercise(btf: &Btf) {
     let _ = dump_raw(btf);
     let _ = dump_c(btf, &CDumpOptions::default());
-    let _ = dump_c(btf, &CDumpOptions { kfuncs: true, enum_mode_attrs: true });
+    let _ = dump_c(btf, &CDumpOptions::bpftool_latest());
     for t in btf.all_types() {
         let id = t.id();
         let _ = (t.name(), t.size(), t.type_id(), t.int(), t.array(), t.data());

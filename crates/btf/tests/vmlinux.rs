@@ -71,6 +71,22 @@ fn vmlinux_dumps_like_bpftool() {
     assert_same_text("C dump of vmlinux", &ours, &c);
 }
 
+/// With `BPFTOOL_LATEST` naming a bpftool 7.5+ (sorted output and kfunc prototypes by
+/// default), kfvm's `CDumpOptions::bpftool_latest()` must print what it prints.
+#[test]
+fn vmlinux_dumps_like_latest_bpftool() {
+    let Some(btf) = vmlinux() else { return };
+    let Some(bpftool) = std::env::var("BPFTOOL_LATEST").ok() else {
+        eprintln!("skipped: BPFTOOL_LATEST (a bpftool 7.5 or later) not set");
+        return;
+    };
+    let c = run(Command::new(&bpftool).args(["btf", "dump", "file", VMLINUX, "format", "c"]));
+    assert_same_text("sorted C dump of vmlinux", &dump_c(&btf, &CDumpOptions::bpftool_latest()).unwrap(), &c);
+    let c = run(Command::new(&bpftool).args(["btf", "dump", "file", VMLINUX, "format", "c", "unsorted"]));
+    let unsorted = CDumpOptions { sorted: false, ..CDumpOptions::bpftool_latest() };
+    assert_same_text("unsorted C dump of vmlinux", &dump_c(&btf, &unsorted).unwrap(), &c);
+}
+
 fn compile_vmlinux_h(clang: &str, header: &str, extra: &str, test: &str) {
     let dir = scratch(test);
     std::fs::write(dir.join("vmlinux.h"), header).unwrap();

@@ -260,6 +260,25 @@ pub fn all_kinds() -> BtfBuilder {
     b
 }
 
+/// Attribute-form type and decl tags (kind_flag set: `__attribute__((...))` rather than
+/// `btf_type_tag`/`btf_decl_tag`), which only bpftool 7.6+ prints as attributes. Committed as
+/// `built_attrs.btf`.
+pub fn attrs() -> BtfBuilder {
+    let mut b = BtfBuilder::new();
+    let int = b.add_int("int", 4, IntEncoding::SIGNED);
+    let attr = b.add_type_attr("address_space(1)", int);
+    let p = b.add_ptr(attr);
+    let tag = b.add_type_tag("percpu", int);
+    let p2 = b.add_ptr(tag);
+    let s = b.add_struct("s", 16, &[NewMember::new("a", p, 0), NewMember::new("b", p2, 64)]);
+    b.add_decl_attr("aligned(16)", s, None);
+    let proto = b.add_func_proto(p, &[("x", p2)]);
+    let f = b.add_func("attr_kfunc", proto, FuncLinkage::Global);
+    b.add_decl_tag("bpf_kfunc", f, None);
+    b.add_decl_tag("bpf_fastcall", f, None);
+    b
+}
+
 /// A base and a split part on it, made with the builder (a kernel module's shape: the split
 /// part's types refer to the base's). Committed as `built_split_base.btf` / `built_split.btf`.
 pub fn split_pair() -> (Vec<u8>, Vec<u8>) {
