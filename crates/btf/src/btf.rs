@@ -217,6 +217,16 @@ impl Btf {
         self.data.get(self.strs_start + local).is_some_and(|&b| !(0x80..0xc0).contains(&b))
     }
 
+    /// The bytes of the string space from `off` to the end of the part holding it (the string
+    /// at `off` is the prefix up to the first NUL).
+    pub(crate) fn str_tail(&self, off: u32) -> Option<&[u8]> {
+        if off < self.start_str_off {
+            return self.base.as_deref()?.str_tail(off);
+        }
+        let local = (off - self.start_str_off) as usize;
+        self.data.get(self.strs_start + local..self.strs_start + self.strs_len)
+    }
+
     /// Whether the string at `off` is empty (its first byte is NUL, or `off` is invalid).
     pub(crate) fn str_is_empty(&self, off: u32) -> bool {
         if off < self.start_str_off {

@@ -34,7 +34,7 @@ pub use dump_raw::{dump_raw, dump_raw_type};
 pub use error::{BtfError, TypeProblem};
 pub use ext::{BtfExt, BtfExtHeader, CoreRelo, CoreReloKind, FuncInfo, InfoSection, LineInfo};
 pub use kind::{raw, FuncLinkage, IntEncoding, Kind, VarLinkage};
-pub use query::{DeclTag, TypeTags, MAX_NESTING};
+pub use query::{essential_name, DeclTag, TypeTags, MAX_NESTING};
 pub use types::{
     ArrayInfo, EnumValue, EnumValues, IntInfo, Member, Members, Param, Params, Type, TypeData, VarSecinfo,
     VarSecinfos,

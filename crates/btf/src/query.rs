@@ -12,10 +12,14 @@ pub(crate) struct NameIndex {
     keys: Vec<u64>,
 }
 
-fn name_hash(s: &str) -> u32 {
-    // FNV-1a, folded: plenty for ~100k distinct names, and no dependency.
+/// FNV-1a over the bytes up to the first NUL (or the end), folded to 32 bits: plenty for ~100k
+/// distinct names, no dependency, and one pass over a name in the string section.
+fn name_hash(s: &[u8]) -> u32 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in s.as_bytes() {
+    for &b in s {
+        if b == 0 {
+            break;
+        }
         h ^= b as u64;
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -26,15 +30,18 @@ impl NameIndex {
     fn build(btf: &Btf) -> NameIndex {
         let mut keys: Vec<u64> = btf
             .types()
-            .filter(|t| !t.is_anon())
-            .map(|t| (name_hash(t.name()) as u64) << 32 | t.id() as u64)
+            .filter(|t| t.name_off() != 0)
+            .filter_map(|t| {
+                let tail = btf.str_tail(t.name_off())?;
+                (tail.first() != Some(&0)).then(|| (name_hash(tail) as u64) << 32 | t.id() as u64)
+            })
             .collect();
         keys.sort_unstable();
         NameIndex { keys }
     }
 
     fn candidates(&self, name: &str) -> impl Iterator<Item = u32> + '_ {
-        let h = name_hash(name) as u64;
+        let h = name_hash(name.as_bytes()) as u64;
         let lo = self.keys.partition_point(|&k| k >> 32 < h);
         self.keys[lo..].iter().take_while(move |&&k| k >> 32 == h).map(|&k| k as u32)
     }
@@ -73,6 +80,22 @@ impl TypeTags<'_> {
     pub fn has(&self, tag: &str) -> bool {
         self.tags.contains(&tag)
     }
+}
+
+/// A name without its CO-RE flavor suffix: `"task_struct___v2"` -> `"task_struct"` (libbpf's
+/// `bpf_core_essential_name_len`: the last `X___Y` where neither X nor Y is `_`).
+pub fn essential_name(name: &str) -> &str {
+    let b = name.as_bytes();
+    let n = b.len();
+    let mut i = n as isize - 5;
+    while i >= 0 {
+        let s = &b[i as usize..];
+        if s[0] != b'_' && s[1] == b'_' && s[2] == b'_' && s[3] == b'_' && s[4] != b'_' {
+            return &name[..i as usize + 1];
+        }
+        i -= 1;
+    }
+    name
 }
 
 /// libbpf's `btf__resolve_size`, on a `u64`, without recursion.

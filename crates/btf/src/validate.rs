@@ -469,7 +469,7 @@ fn check_values(btf: &Btf, kinds: &[Kind], refs: &[u32], ptr_size: u32) -> Resul
     let child = |j: usize, k: u32| -> Option<u32> {
         match kinds[j] {
             Kind::Struct | Kind::Union => {
-                let vlen = (rd32(data, rec(j) - 8) & 0xffff) as u32;
+                let vlen = rd32(data, rec(j) - 8) & 0xffff;
                 (k < vlen).then(|| rd32(data, rec(j) + k as usize * 12 + 4))
             }
             Kind::Array => (k == 0).then(|| rd32(data, rec(j))),

@@ -180,3 +180,30 @@ fn type_data_matches_accessors() {
         }
     }
 }
+
+#[test]
+fn btf_is_shareable_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Btf>();
+    send_sync::<BtfBuilder>();
+    let btf = Arc::new(all_kinds().build().unwrap());
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let btf = btf.clone();
+            std::thread::spawn(move || btf.find_by_name_kind("nested", Kind::Struct).map(|t| t.id()))
+        })
+        .collect();
+    let ids: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(ids.iter().all(|&i| i.is_some() && i == ids[0]));
+}
+
+#[test]
+fn core_flavor_names() {
+    use kfvm_btf::essential_name;
+    assert_eq!(essential_name("task_struct___v2"), "task_struct");
+    assert_eq!(essential_name("a___b___c"), "a___b");
+    assert_eq!(essential_name("task_struct"), "task_struct");
+    assert_eq!(essential_name("___x"), "___x");
+    assert_eq!(essential_name("x____y"), "x____y");
+    assert_eq!(essential_name("é___ü"), "é");
+}
