@@ -126,7 +126,7 @@ pub(crate) fn check(btf: &Btf) -> Result<u32, BtfError> {
         }
         let r = t.size_or_type();
         match kind {
-            Kind::Void => unreachable!("index_types refuses kind 0"),
+            Kind::Void => return Err(btf.bad(id, TypeProblem::UnknownKind(0))),
             Kind::Int => {
                 let Some(ii) = t.int() else { continue };
                 let word = crate::btf::rd32(&btf.data, int_word_offset(btf, id));
