@@ -69,10 +69,24 @@ impl BtfBuilder {
     }
 
     /// An empty split BTF on `base`: ids continue from `base.type_count()`, string offsets
-    /// from the end of the base's strings. The empty string is the base's offset 0; other
-    /// strings are not deduplicated against the base.
+    /// from the end of the base's strings. Strings the base already has are reused, as libbpf
+    /// and pahole do for kernel modules.
     pub fn new_split(base: &Btf) -> Self {
+        let mut parts = vec![base];
+        while let Some(b) = parts.last().and_then(|p| p.base()) {
+            parts.push(b);
+        }
         let mut str_map = HashMap::new();
+        for p in parts.into_iter().rev() {
+            let mut off = p.start_str_off();
+            for s in p.raw_strings().split(|&b| b == 0) {
+                if let Ok(s) = std::str::from_utf8(s) {
+                    // The lowest offset wins.
+                    str_map.entry(s.to_string()).or_insert(off);
+                }
+                off += s.len() as u32 + 1;
+            }
+        }
         str_map.insert(String::new(), 0);
         BtfBuilder {
             types: Vec::new(),

@@ -100,6 +100,10 @@ fn split_btf_continues_the_base() {
     let devices = split.find_by_name("device");
     assert_eq!(devices.len(), 2);
     assert!(devices[0].id() < split.start_id() && devices[1].id() >= split.start_id());
+    // The split "device" reuses the base's string, as module BTF does; its own names do not.
+    assert_eq!(devices[1].name_off(), devices[0].name_off());
+    assert!(devices[1].name_off() < split.start_str_off());
+    assert!(ms.name_off() >= split.start_str_off());
     assert_eq!(split.find_by_name_kind("device", Kind::Struct).unwrap().id(), devices[0].id());
     // kfuncs of the module.
     let kf: Vec<&str> = split.funcs_with_decl_tag("bpf_kfunc").iter().map(|t| t.name()).collect();
