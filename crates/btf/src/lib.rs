@@ -7,9 +7,13 @@
 //!   [`Btf::funcs_with_decl_tag`] (kfuncs), [`Btf::ptr_type_tags`] (`__rcu`, `__kptr`, ...).
 //! - [`BtfBuilder`] writes BTF bytes (deduplicating strings); [`BtfBuilder::from_btf`] rebuilds
 //!   parsed BTF.
-//! - [`dump_c`] prints a `vmlinux.h` as `bpftool btf dump file F format c` does, optionally with
-//!   `extern ... __ksym;` prototypes of kfuncs; [`dump_raw`] prints bpftool's raw listing.
-//! - [`BtfExt`] parses `.BTF.ext`: func_info, line_info and CO-RE relocation records.
+//! - [`dump_c`] prints a `vmlinux.h` as `bpftool btf dump file F format c` does, byte for byte:
+//!   [`CDumpOptions::default`] as bpftool 7.1 (the one installed with this project),
+//!   [`CDumpOptions::bpftool_latest`] as bpftool 7.5+ (sorted, with `extern ... __weak __ksym;`
+//!   prototypes of the FUNCs tagged `bpf_kfunc`). [`c_decl`] writes one C declaration;
+//!   [`dump_raw`] prints bpftool's raw listing.
+//! - [`BtfExt`] parses `.BTF.ext`: func_info, line_info (file, line text, line/column) and CO-RE
+//!   relocation records ([`CoreRelo::access_spec`]; [`essential_name`] strips `___flavor`).
 //!
 //! Only little-endian BTF is read (big-endian magic is refused with [`BtfError::BigEndian`]).
 //! Nothing here panics on malformed input, and nothing recurses without bound.
