@@ -16,6 +16,14 @@ const BPF_PROG_TEST_RUN: libc::c_long = 10;
 pub mod prog_type {
     /// `BPF_PROG_TYPE_SOCKET_FILTER`
     pub const SOCKET_FILTER: u32 = 1;
+    /// `BPF_PROG_TYPE_KPROBE`
+    pub const KPROBE: u32 = 2;
+    /// `BPF_PROG_TYPE_SCHED_CLS`
+    pub const SCHED_CLS: u32 = 3;
+    /// `BPF_PROG_TYPE_SCHED_ACT`
+    pub const SCHED_ACT: u32 = 4;
+    /// `BPF_PROG_TYPE_TRACEPOINT`
+    pub const TRACEPOINT: u32 = 5;
     /// `BPF_PROG_TYPE_XDP`
     pub const XDP: u32 = 6;
     /// `BPF_PROG_TYPE_SYSCALL`: runs from `BPF_PROG_TEST_RUN` with a user buffer as context; must
@@ -158,5 +166,156 @@ pub fn available() -> Result<(), String> {
             Err(format!("bpf(BPF_PROG_LOAD) is refused here: {}", std::io::Error::from_raw_os_error(e)))
         }
         (None, None) => Err("bpf(BPF_PROG_LOAD) failed".into()),
+    }
+}
+
+const BPF_MAP_CREATE: libc::c_long = 0;
+const BPF_BTF_LOAD: libc::c_long = 18;
+
+#[repr(C)]
+#[derive(Default)]
+struct MapCreateAttr {
+    map_type: u32,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+    map_flags: u32,
+    inner_map_fd: u32,
+    numa_node: u32,
+    map_name: [u8; 16],
+    map_ifindex: u32,
+    btf_fd: u32,
+    btf_key_type_id: u32,
+    btf_value_type_id: u32,
+    btf_vmlinux_value_type_id: u32,
+    map_extra: u64,
+    value_type_btf_obj_fd: i32,
+    map_token_fd: i32,
+}
+
+#[repr(C)]
+#[derive(Default)]
+struct BtfLoadAttr {
+    btf: u64,
+    btf_log_buf: u64,
+    btf_size: u32,
+    btf_log_size: u32,
+    btf_log_level: u32,
+    btf_log_true_size: u32,
+    btf_flags: u32,
+    btf_token_fd: i32,
+}
+
+/// A map to create with [`create_map`] (the fields of `BPF_MAP_CREATE`).
+#[derive(Clone, Debug, Default)]
+pub struct MapSpec {
+    /// `enum bpf_map_type`.
+    pub map_type: u32,
+    /// Key size in bytes.
+    pub key_size: u32,
+    /// Value size in bytes.
+    pub value_size: u32,
+    /// Most entries.
+    pub max_entries: u32,
+    /// `map_flags`.
+    pub map_flags: u32,
+    /// The map's name (at most 15 bytes are used).
+    pub name: String,
+    /// Raw BTF describing the value (loaded with `BPF_BTF_LOAD`), and the type ids of the key and
+    /// the value in it; `None` for a map without BTF.
+    pub btf: Option<(Vec<u8>, u32, u32)>,
+}
+
+/// Creates a map; the file descriptor goes into a program's `fd_array` or a `lddw` of
+/// `BPF_PSEUDO_MAP_FD`.
+pub fn create_map(spec: &MapSpec) -> Result<OwnedFd, std::io::Error> {
+    let mut name = [0u8; 16];
+    for (d, s) in name.iter_mut().zip(spec.name.bytes().take(15)) {
+        *d = s;
+    }
+    let mut attr = MapCreateAttr {
+        map_type: spec.map_type,
+        key_size: spec.key_size,
+        value_size: spec.value_size,
+        max_entries: spec.max_entries,
+        map_flags: spec.map_flags,
+        map_name: name,
+        ..Default::default()
+    };
+    let btf_fd = match &spec.btf {
+        Some((blob, key_id, value_id)) => {
+            let mut battr =
+                BtfLoadAttr { btf: blob.as_ptr() as u64, btf_size: blob.len() as u32, ..Default::default() };
+            let fd = sys_bpf(BPF_BTF_LOAD, &mut battr)?;
+            // SAFETY: a successful BPF_BTF_LOAD returns a new file descriptor we now own.
+            let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+            attr.btf_fd = fd.as_raw_fd() as u32;
+            attr.btf_key_type_id = *key_id;
+            attr.btf_value_type_id = *value_id;
+            Some(fd)
+        }
+        None => None,
+    };
+    let r = sys_bpf(BPF_MAP_CREATE, &mut attr);
+    drop(btf_fd);
+    // SAFETY: a successful BPF_MAP_CREATE returns a new file descriptor we now own.
+    r.map(|fd| unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// Everything [`load_with`] passes to `BPF_PROG_LOAD`.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadOpts<'a> {
+    /// `enum bpf_prog_type`.
+    pub prog_type: u32,
+    /// `prog_flags`.
+    pub flags: u32,
+    /// Verifier log level.
+    pub log_level: u32,
+    /// `expected_attach_type`.
+    pub expected_attach_type: u32,
+    /// `fd_array`: map file descriptors for `lddw` of `BPF_PSEUDO_MAP_IDX` (`map[idx:N]`).
+    pub fd_array: &'a [i32],
+    /// `attach_btf_id` (a vmlinux BTF id, for tracing programs).
+    pub attach_btf_id: u32,
+}
+
+impl Default for LoadOpts<'_> {
+    fn default() -> Self {
+        LoadOpts {
+            prog_type: prog_type::SOCKET_FILTER,
+            flags: 0,
+            log_level: 0,
+            expected_attach_type: 0,
+            fd_array: &[],
+            attach_btf_id: 0,
+        }
+    }
+}
+
+/// [`load`] with every option of [`LoadOpts`].
+pub fn load_with(insns: &[RawInsn], opts: &LoadOpts<'_>) -> Loaded {
+    let license = b"GPL\0";
+    let mut log = vec![0u8; if opts.log_level == 0 { 0 } else { 1 << 24 }];
+    let mut attr = ProgLoadAttr {
+        prog_type: opts.prog_type,
+        insn_cnt: insns.len() as u32,
+        insns: insns.as_ptr() as u64,
+        license: license.as_ptr() as u64,
+        log_level: opts.log_level,
+        log_size: log.len() as u32,
+        log_buf: if log.is_empty() { 0 } else { log.as_mut_ptr() as u64 },
+        prog_flags: opts.flags,
+        expected_attach_type: opts.expected_attach_type,
+        attach_btf_id: opts.attach_btf_id,
+        fd_array: if opts.fd_array.is_empty() { 0 } else { opts.fd_array.as_ptr() as u64 },
+        ..Default::default()
+    };
+    let r = sys_bpf(BPF_PROG_LOAD, &mut attr);
+    let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+    let log = String::from_utf8_lossy(&log[..end]).into_owned();
+    match r {
+        // SAFETY: a successful BPF_PROG_LOAD returns a new file descriptor we now own.
+        Ok(fd) => Loaded { fd: Some(unsafe { OwnedFd::from_raw_fd(fd as i32) }), errno: None, log },
+        Err(e) => Loaded { fd: None, errno: e.raw_os_error(), log },
     }
 }

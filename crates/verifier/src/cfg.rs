@@ -25,6 +25,10 @@ pub struct SubprogInfo {
     pub has_tail_call: bool,
     /// Contains a legacy `BPF_LD | BPF_ABS/IND` packet load.
     pub has_ld_abs: bool,
+    /// `stack_depth`: bytes of stack the walk saw used.
+    pub stack_depth: u32,
+    /// `postorder_start`: where the subprogram's instructions start in the post-order.
+    pub postorder_start: usize,
 }
 
 /// What the walk needs from the graph.
@@ -34,8 +38,11 @@ pub struct CfgInfo {
     pub prune_point: Vec<bool>,
     /// Instructions that are jump targets (`insn_aux_data.jmp_point`).
     pub jmp_point: Vec<bool>,
-    /// Instructions where a checkpoint is forced (`may_goto`, iterator `next` calls).
+    /// Instructions where a checkpoint is forced (`may_goto`, iterator `next` calls, callback
+    /// calls).
     pub force_checkpoint: Vec<bool>,
+    /// Calls of helpers that call a callback synchronously (`calls_callback`).
+    pub calls_callback: Vec<bool>,
     /// Instructions in depth-first post-order.
     pub postorder: Vec<usize>,
 }
@@ -252,7 +259,7 @@ impl Walk<'_> {
     fn visit_insn(&mut self, t: usize, log: &mut VerifierLog) -> Result<Visit> {
         let insn = self.insns[t];
         if is_pseudo_func(&insn) {
-            return self.visit_call(t, false, log);
+            return self.visit_call(t, true, log);
         }
         if !is_jmp_class(insn.code) {
             let sz = if is_ldimm64(&insn) { 2 } else { 1 };
@@ -260,7 +267,17 @@ impl Walk<'_> {
         }
         match insn.code & 0xf0 {
             OP_EXIT => Ok(Visit::Done),
-            OP_CALL => self.visit_call(t, insn.src() == PSEUDO_CALL, log),
+            OP_CALL => {
+                // bpf_loop, bpf_for_each_map_elem, bpf_find_vma, bpf_user_ringbuf_drain call a
+                // callback synchronously (is_sync_callback_calling_insn()).
+                if insn.src() == 0 && matches!(insn.imm, 164 | 180 | 181 | 209) {
+                    self.info.calls_callback[t] = true;
+                    self.info.force_checkpoint[t] = true;
+                    self.info.prune_point[t] = true;
+                    self.info.jmp_point[t] = true;
+                }
+                self.visit_call(t, insn.src() == PSEUDO_CALL, log)
+            }
             OP_JA => {
                 let w = t as i64 + jmp_offset(&insn) + 1;
                 let r = self.push_insn(t, w, FALLTHROUGH, log)?;
@@ -299,6 +316,7 @@ pub fn check_cfg(insns: &[RawInsn], bpf_capable: bool, log: &mut VerifierLog) ->
             prune_point: vec![false; n],
             jmp_point: vec![false; n],
             force_checkpoint: vec![false; n],
+            calls_callback: vec![false; n],
             postorder: Vec::with_capacity(n),
         },
         bpf_capable,

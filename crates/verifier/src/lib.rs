@@ -10,8 +10,35 @@
 //! 3. [`resolve_pseudo_ldimm64`]: `lddw` forms and the opcode table.
 //! 4. [`cfg::check_cfg`]: reachability, jumps into `lddw`, loops for unprivileged loaders, prune
 //!    points.
-//! 5. `do_check`: the path-exploring walk — not in kfvm yet; [`bpf_check`] reports
-//!    [`VerifyError::Unsupported`] for programs that pass the passes above.
+//! 5. `compute_postorder`, `check_attach_btf_id` (the program type and flags), [`prune::compute_scc`]
+//!    (loops), [`liveness::compute_live_registers`].
+//! 6. `do_check_main` ([`check`]): the path-exploring walk with state pruning ([`prune`]),
+//!    precision tracking ([`precision`]) and stack liveness ([`liveness`]); then
+//!    `check_max_stack_depth`.
+//!
+//! # What the walk checks
+//!
+//! - ALU: reserved fields, division by a zero constant, shift ranges, scalar bounds through
+//!   [`scalar`], linked registers, pointer arithmetic and its prohibitions ([`alu`]);
+//! - loads, stores and atomics on the stack (spills, fills, uninitialised reads), the context of
+//!   socket filter, TC, XDP, syscall, kprobe, tracepoint and cgroup-skb programs ([`ctx`]), map
+//!   keys and values (with variable offsets), packets (with `data_end` range tracking), sized
+//!   memory ([`mem`]);
+//! - conditional jumps: branch direction, refinement, linked-register sync, NULL checks through
+//!   ids, packet pointer comparisons, `may_goto` ([`jmp`]);
+//! - `lddw` of constants, maps and map values;
+//! - helper calls for [`helpers::HELPERS`] (argument types, memory arguments, sizes, map
+//!   compatibility, reference tracking for the ring buffer, spin locks) and bpf-to-bpf calls to
+//!   static subprograms ([`call`]);
+//! - exits: return values, unreleased references, locks held;
+//! - the 1M-instruction and 8192-branch limits, infinite loops, bounded loops.
+//!
+//! # Not yet checked (reported as [`VerifyError::Unsupported`])
+//!
+//! kfunc calls ([`kfunc`]), global functions and callbacks (both need BTF `func_info`),
+//! BTF-typed pointer accesses, kptrs, dynptrs, iterators, arenas, indirect jumps, maps of maps,
+//! tracing program types attached through BTF, Spectre sanitation for loaders without
+//! `CAP_PERFMON` (only its bounds checks are done), line info in the log.
 //!
 //! # Errors
 //!
@@ -21,13 +48,27 @@
 
 #![deny(missing_docs)]
 
+pub mod alu;
+pub mod call;
 pub mod cfg;
+pub mod check;
+pub mod ctx;
+pub mod env;
 pub mod error;
 pub mod helpers;
+pub mod jmp;
+pub mod kfunc;
+pub mod liveness;
 pub mod log;
+pub mod mem;
+pub mod precision;
+pub mod print;
+pub mod prune;
 pub mod scalar;
+pub mod state;
 pub mod tnum;
 
+pub use env::{BtfEnv, CheckOptions, MapInfo};
 pub use error::{Errno, Rejection, Result, VerifyError};
 use kfvm_isa::RawInsn;
 use log::VerifierLog;
@@ -79,35 +120,226 @@ pub fn resolve_pseudo_ldimm64(insns: &[RawInsn], log: &mut VerifierLog) -> Resul
     Ok(())
 }
 
-/// What the caller of [`bpf_check`] controls.
-#[derive(Clone, Copy, Debug)]
-pub struct CheckOptions {
-    /// The loader has `CAP_BPF` (or `CAP_SYS_ADMIN`): bpf-to-bpf calls, kfuncs and loops allowed.
-    pub bpf_capable: bool,
-    /// Log level (see [`log`]).
-    pub log_level: u32,
+/// The figures of the closing statistics line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// `insn_processed`.
+    pub insn_processed: u32,
+    /// `max_states_per_insn`.
+    pub max_states_per_insn: u32,
+    /// `total_states`.
+    pub total_states: u32,
+    /// `peak_states`.
+    pub peak_states: u32,
+    /// Stack depth of each subprogram.
+    pub stack_depth: Vec<u32>,
 }
 
-impl Default for CheckOptions {
-    fn default() -> Self {
-        CheckOptions { bpf_capable: true, log_level: 0 }
-    }
+/// The outcome of [`bpf_check_full`].
+#[derive(Debug)]
+pub struct Verdict {
+    /// Accepted, rejected, or kfvm cannot tell.
+    pub result: Result<()>,
+    /// The log, as `BPF_PROG_LOAD` would fill `log_buf`.
+    pub log: String,
+    /// The statistics.
+    pub stats: Stats,
 }
 
 /// Verifies `insns`, returning the verdict and the log.
-pub fn bpf_check(insns: &[RawInsn], opts: CheckOptions) -> (Result<()>, String) {
-    let mut log = VerifierLog::new(opts.log_level);
-    let r = run_passes(insns, opts, &mut log);
-    (r, log.into_string())
+pub fn bpf_check(insns: &[RawInsn], opts: &CheckOptions) -> (Result<()>, String) {
+    let v = bpf_check_full(insns, opts, None);
+    (v.result, v.log)
 }
 
-fn run_passes(insns: &[RawInsn], opts: CheckOptions, log: &mut VerifierLog) -> Result<()> {
+/// Verifies `insns` with the BTF names of `btf` (for the log), returning everything.
+pub fn bpf_check_full(insns: &[RawInsn], opts: &CheckOptions, btf: Option<&dyn BtfEnv>) -> Verdict {
+    let mut log = VerifierLog::new(opts.log_level);
+    let mut stats = Stats::default();
+    let result = run_passes(insns, opts, btf, &mut log, &mut stats);
+    if log.needed() {
+        if log.level() & log::LOG_STATS != 0 {
+            log.push_str("verification time 0 usec\n");
+            let d: Vec<String> = stats.stack_depth.iter().map(|d| d.to_string()).collect();
+            let d = if d.is_empty() { "0".to_string() } else { d.join("+") };
+            log.push_str(&format!("stack depth {d}\n"));
+        }
+        log.push_str(&format!(
+            "processed {} insns (limit {}) max_states_per_insn {} total_states {} peak_states {} mark_read 0\n",
+            stats.insn_processed,
+            env::BPF_COMPLEXITY_LIMIT_INSNS,
+            stats.max_states_per_insn,
+            stats.total_states,
+            stats.peak_states
+        ));
+    }
+    Verdict { result, log: log.into_string(), stats }
+}
+
+/// A kernel-looking address for map `idx` (the log prints the resolved `lddw`).
+fn fake_map_addr(idx: u32) -> u64 {
+    0xffff_8881_0000_0000 + (idx as u64 + 1) * 0x1_0000
+}
+
+/// Mirrors the map part of `resolve_pseudo_ldimm64()`: which map each `lddw` names.
+fn resolve_maps(
+    insns: &mut [RawInsn],
+    aux: &mut [env::InsnAux],
+    opts: &CheckOptions,
+    log: &mut VerifierLog,
+) -> Result<()> {
+    let mut i = 0;
+    while i < insns.len() {
+        let insn = insns[i];
+        if insn.code == 0x18 && matches!(insn.src(), 1 | 2 | 5 | 6) {
+            let idx = insn.imm;
+            if idx < 0 || idx as usize >= opts.maps.len() {
+                let msg = format!("fd {idx} is not pointing to valid bpf_map");
+                verbose!(log, "{msg}\n");
+                return Err(VerifyError::reject(Errno::Inval, Some(i), msg));
+            }
+            let map = &opts.maps[idx as usize];
+            let mut addr = fake_map_addr(idx as u32);
+            if matches!(insn.src(), 2 | 6) {
+                let off = insns[i + 1].imm as u32;
+                if map.map_type != env::map_type::ARRAY {
+                    let msg = "no direct value access support for this map type".to_string();
+                    verbose!(log, "{msg}\n");
+                    return Err(VerifyError::reject(Errno::Inval, Some(i), msg));
+                }
+                if map.max_entries != 1 || off >= map.value_size {
+                    let msg = format!(
+                        "invalid access to map value pointer, value_size={} off={off}",
+                        map.value_size
+                    );
+                    verbose!(log, "{msg}\n");
+                    return Err(VerifyError::reject(Errno::Inval, Some(i), msg));
+                }
+                addr += off as u64;
+            }
+            aux[i].map_index = Some(idx as u32);
+            insns[i].imm = addr as u32 as i32;
+            insns[i + 1].imm = (addr >> 32) as u32 as i32;
+        }
+        if insn.code == 0x18 {
+            i += 1;
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+fn run_passes(
+    insns: &[RawInsn],
+    opts: &CheckOptions,
+    btf: Option<&dyn BtfEnv>,
+    log: &mut VerifierLog,
+    stats: &mut Stats,
+) -> Result<()> {
     if insns.is_empty() {
         return Err(VerifyError::reject(Errno::Inval, None, "program has no instructions"));
     }
     let (mut subprogs, _kfunc_calls) = cfg::add_subprog_and_kfunc(insns, opts.bpf_capable, log)?;
     cfg::check_subprogs(insns, &mut subprogs, log)?;
     resolve_pseudo_ldimm64(insns, log)?;
-    let _cfg = cfg::check_cfg(insns, opts.bpf_capable, log)?;
-    Err(VerifyError::Unsupported("the path walk (do_check) is not implemented".into()))
+    let mut patched = insns.to_vec();
+    let mut aux = vec![env::InsnAux::default(); insns.len()];
+    resolve_maps(&mut patched, &mut aux, opts, log)?;
+    let cfg_info = cfg::check_cfg(insns, opts.bpf_capable, log)?;
+    for (i, a) in aux.iter_mut().enumerate() {
+        a.prune_point = cfg_info.prune_point[i];
+        a.jmp_point = cfg_info.jmp_point[i];
+        a.force_checkpoint = cfg_info.force_checkpoint[i];
+        a.calls_callback = cfg_info.calls_callback[i];
+    }
+    let subprog_cnt = subprogs.len();
+    subprogs.push(cfg::SubprogInfo { start: insns.len(), ..Default::default() });
+    let taken_log = std::mem::take(log);
+    let mut env = env::Env {
+        insns: patched,
+        opts,
+        btf,
+        aux,
+        subprogs,
+        postorder: Vec::new(),
+        log: taken_log,
+        cur: state::VerifierState::new(state::FuncState::new(-1, 0, 0)),
+        stack: Vec::new(),
+        states: Vec::new(),
+        explored: vec![Vec::new(); insns.len()],
+        insn_idx: 0,
+        prev_insn_idx: -1,
+        insn_processed: 0,
+        prev_insn_processed: 0,
+        jmps_processed: 0,
+        prev_jmps_processed: 0,
+        total_states: 0,
+        peak_states: 0,
+        max_states_per_insn: 0,
+        explored_states_size: 0,
+        free_list_size: 0,
+        num_backedges: 0,
+        id_gen: 0,
+        scratched_regs: 0,
+        scratched_stack_slots: 0,
+        prev_log_pos: 0,
+        prev_insn_print_pos: 0,
+        bt: Default::default(),
+        liveness: Default::default(),
+        cur_hist_ent: None,
+        bpf_capable: opts.bpf_capable,
+        allow_ptr_leaks: opts.perfmon,
+        allow_uninit_stack: opts.perfmon,
+        bypass_spec_v1: opts.perfmon,
+        bypass_spec_v4: opts.perfmon,
+        seen_direct_write: false,
+        scc_visits: Vec::new(),
+        scc_cnt: 0,
+        subprog_cnt,
+        test_state_freq: opts.test_state_freq && opts.bpf_capable,
+        fake_reg: state::RegState::not_init(),
+        nr_cpu_ids: opts.nr_cpu_ids,
+    };
+    let r = run_walk(&mut env);
+    stats.insn_processed = env.insn_processed;
+    stats.max_states_per_insn = env.max_states_per_insn;
+    stats.total_states = env.total_states;
+    stats.peak_states = env.peak_states;
+    stats.stack_depth = env.subprogs[..env.subprog_cnt].iter().map(|s| s.stack_depth).collect();
+    *log = std::mem::take(&mut env.log);
+    r
+}
+
+/// The passes from `compute_postorder()` on.
+fn run_walk(env: &mut env::Env<'_>) -> Result<()> {
+    liveness::compute_postorder(env);
+    check_attach_btf_id(env)?;
+    prune::compute_scc(env);
+    liveness::compute_live_registers(env);
+    env.insn_idx = 0;
+    env.do_check_common(0)?;
+    call::check_max_stack_depth(env)?;
+    Ok(())
+}
+
+/// Mirrors `check_attach_btf_id()` for the program types kfvm knows.
+fn check_attach_btf_id(env: &mut env::Env<'_>) -> Result<()> {
+    use env::prog_type;
+    let t = env.opts.prog_type;
+    if t == prog_type::SYSCALL {
+        if env.opts.sleepable {
+            return Ok(());
+        }
+        return Err(env.reject(Errno::Inval, "Syscall programs can only be sleepable"));
+    }
+    if env.opts.sleepable && !matches!(t, prog_type::TRACING | prog_type::LSM | prog_type::KPROBE) {
+        return Err(env.reject(
+            Errno::Inval,
+            "Only fentry/fexit/fmod_ret, lsm, iter, uprobe, and struct_ops programs can be sleepable",
+        ));
+    }
+    if matches!(t, prog_type::TRACING | prog_type::LSM) {
+        return Err(VerifyError::Unsupported("programs attached through BTF (tracing, LSM)".into()));
+    }
+    Ok(())
 }

@@ -37,6 +37,23 @@ impl VerifierLog {
         self.level & LOG_LEVEL2 != 0
     }
 
+    /// Whether instructions are logged (`BPF_LOG_LEVEL`: level 1 or 2).
+    pub fn level12(&self) -> bool {
+        self.level & (LOG_LEVEL1 | LOG_LEVEL2) != 0
+    }
+
+    /// `log->end_pos`: bytes written so far.
+    pub fn end_pos(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Mirrors `bpf_vlog_reset()`: forgets everything written after `pos`.
+    pub fn reset(&mut self, pos: usize) {
+        if self.needed() && pos <= self.buf.len() {
+            self.buf.truncate(pos);
+        }
+    }
+
     /// `verbose()`: appends formatted text if logging is on.
     pub fn verbose(&mut self, args: fmt::Arguments<'_>) {
         if self.needed() {

@@ -1,0 +1,737 @@
+//! Calls: helpers (`check_helper_call()`, argument checks `check_func_arg()` /
+//! `check_reg_type()`, return values, reference tracking with `acquire_reference()` /
+//! `release_reference()`, spin locks) and bpf-to-bpf calls (`check_func_call()`,
+//! `setup_func_entry()`, `prepare_func_exit()`), plus the combined stack depth check
+//! (`check_max_stack_depth()`).
+
+use crate::check::RegArg;
+use crate::env::*;
+use crate::error::{Errno, Result, VerifyError};
+use crate::helpers::{self, ArgType, FuncProto, RetType};
+use crate::mem::{
+    check_helper_mem_access, check_map_access, check_mem_size_reg, check_ptr_off_reg, Access, AccessSrc,
+    CallArgMeta,
+};
+use crate::precision::mark_chain_precision;
+use crate::print::reg_type_str;
+use crate::state::*;
+use crate::verbose;
+use kfvm_isa::RawInsn;
+
+/// `__BPF_FUNC_MAX_ID` in Linux 6.18.
+pub const BPF_FUNC_MAX_ID: i32 = 212;
+/// `MAX_ERRNO`.
+const MAX_ERRNO: i64 = 4095;
+
+/// The kernel's `enum bpf_arg_type` base of a helper argument.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Base {
+    DontCare,
+    ConstMapPtr,
+    PtrToMapKey,
+    PtrToMapValue,
+    PtrToMem,
+    ConstSize,
+    ConstSizeOrZero,
+    ConstAllocSizeOrZero,
+    PtrToCtx,
+    Anything,
+    PtrToSpinLock,
+    PtrToRingbufMem,
+    PtrToFunc,
+    PtrToStack,
+    KptrXchgDest,
+    PtrToBtfId,
+}
+
+/// An argument type as the kernel writes it: base and `enum bpf_type_flag` bits.
+fn kernel_arg(a: ArgType) -> (Base, u32) {
+    match a {
+        ArgType::DontCare => (Base::DontCare, 0),
+        ArgType::ConstMapPtr => (Base::ConstMapPtr, 0),
+        ArgType::PtrToMapKey => (Base::PtrToMapKey, 0),
+        ArgType::PtrToMapValue => (Base::PtrToMapValue, 0),
+        ArgType::PtrToRdonlyMem { maybe_null } => {
+            (Base::PtrToMem, MEM_RDONLY | if maybe_null { PTR_MAYBE_NULL } else { 0 })
+        }
+        ArgType::PtrToUninitMem => (Base::PtrToMem, MEM_UNINIT | MEM_WRITE),
+        ArgType::ConstSize => (Base::ConstSize, 0),
+        ArgType::ConstSizeOrZero => (Base::ConstSizeOrZero, 0),
+        ArgType::ConstAllocSizeOrZero => (Base::ConstAllocSizeOrZero, 0),
+        ArgType::PtrToCtx => (Base::PtrToCtx, 0),
+        ArgType::Anything => (Base::Anything, 0),
+        ArgType::PtrToSpinLock => (Base::PtrToSpinLock, 0),
+        ArgType::PtrToRingbufMemRelease => (Base::PtrToRingbufMem, OBJ_RELEASE),
+        ArgType::PtrToFunc => (Base::PtrToFunc, 0),
+        ArgType::PtrToStackOrNull => (Base::PtrToStack, PTR_MAYBE_NULL),
+        ArgType::KptrXchgDest => (Base::KptrXchgDest, 0),
+        ArgType::PtrToBtfIdOrNullRelease => (Base::PtrToBtfId, PTR_MAYBE_NULL | OBJ_RELEASE),
+    }
+}
+
+/// `compatible_reg_types[]`.
+fn compatible(base: Base) -> &'static [u32] {
+    const MEM: &[u32] = &[
+        PTR_TO_STACK,
+        PTR_TO_PACKET,
+        PTR_TO_PACKET_META,
+        PTR_TO_MAP_KEY,
+        PTR_TO_MAP_VALUE,
+        PTR_TO_MEM,
+        PTR_TO_MEM | MEM_RINGBUF,
+        PTR_TO_BUF,
+        PTR_TO_BTF_ID | PTR_TRUSTED,
+    ];
+    match base {
+        Base::PtrToMapKey | Base::PtrToMapValue | Base::PtrToMem => MEM,
+        Base::ConstSize | Base::ConstSizeOrZero | Base::ConstAllocSizeOrZero => &[SCALAR_VALUE],
+        Base::ConstMapPtr => &[CONST_PTR_TO_MAP],
+        Base::PtrToCtx => &[PTR_TO_CTX],
+        Base::PtrToSpinLock => &[PTR_TO_MAP_VALUE, PTR_TO_BTF_ID | MEM_ALLOC],
+        Base::PtrToRingbufMem => &[PTR_TO_MEM | MEM_RINGBUF],
+        Base::PtrToFunc => &[PTR_TO_FUNC],
+        Base::PtrToStack => &[PTR_TO_STACK],
+        Base::KptrXchgDest => &[
+            PTR_TO_MAP_VALUE,
+            PTR_TO_BTF_ID | MEM_ALLOC,
+            PTR_TO_BTF_ID | MEM_ALLOC | NON_OWN_REF,
+            PTR_TO_BTF_ID | MEM_ALLOC | NON_OWN_REF | MEM_RCU,
+        ],
+        Base::PtrToBtfId => &[PTR_TO_BTF_ID, PTR_TO_BTF_ID | PTR_TRUSTED, PTR_TO_BTF_ID | MEM_RCU],
+        Base::DontCare | Base::Anything => &[],
+    }
+}
+
+/// Mirrors `check_reg_type()`.
+fn check_reg_type(env: &mut Env<'_>, regno: usize, base: Base, flags: u32, meta: &CallArgMeta) -> Result<()> {
+    let reg = env.reg(regno).clone();
+    let mut t = reg.ty;
+    if flags & MEM_RDONLY != 0 {
+        t &= !MEM_RDONLY;
+    }
+    if flags & PTR_MAYBE_NULL != 0 {
+        t &= !PTR_MAYBE_NULL;
+    }
+    if base == Base::PtrToMem {
+        t &= !DYNPTR_TYPE_FLAG_MASK;
+    }
+    let list = compatible(base);
+    if !list.contains(&t) {
+        verbose!(env.log, "R{regno} type={} expected=", env.reg_type_name(&reg));
+        let names: Vec<String> = list.iter().map(|&x| reg_type_str(x)).collect();
+        let msg = format!("R{regno} type={} expected={}", env.reg_type_name(&reg), names.join(", "));
+        verbose!(env.log, "{}\n", names.join(", "));
+        return Err(env.rejected(Errno::Acces, msg));
+    }
+    if base_type(reg.ty) != PTR_TO_BTF_ID {
+        return Ok(());
+    }
+    if list.len() == 9 {
+        if flags & MEM_RDONLY == 0 {
+            let name = kfvm_isa::disasm::helper_name(meta.func_id).unwrap_or("unknown");
+            return Err(env.reject(
+                Errno::Acces,
+                format!(
+                    "{name}() may write into memory pointed by R{regno} type={}",
+                    env.reg_type_name(&reg)
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    Err(VerifyError::Unsupported("BTF pointer arguments of helpers".into()))
+}
+
+/// Mirrors `check_func_arg_reg_off()`.
+fn check_func_arg_reg_off(env: &mut Env<'_>, regno: usize, flags: u32) -> Result<()> {
+    let reg = env.reg(regno).clone();
+    if flags & OBJ_RELEASE != 0 && !reg.var_off_is_zero() {
+        return Err(env.reject(
+            Errno::Inval,
+            format!("R{regno} must have zero offset when passed to release func or trusted arg to kfunc"),
+        ));
+    }
+    if flags & OBJ_RELEASE != 0 && reg.off != 0 {
+        return Err(env.reject(
+            Errno::Inval,
+            format!("R{regno} must have zero offset when passed to release func or trusted arg to kfunc"),
+        ));
+    }
+    match reg.ty {
+        PTR_TO_STACK | PTR_TO_PACKET | PTR_TO_PACKET_META | PTR_TO_MAP_KEY | PTR_TO_MAP_VALUE
+        | PTR_TO_MEM | PTR_TO_ARENA | SCALAR_VALUE => Ok(()),
+        t if t == PTR_TO_MEM | MEM_RDONLY
+            || t == PTR_TO_MEM | MEM_RINGBUF
+            || t == PTR_TO_BUF
+            || t == PTR_TO_BUF | MEM_RDONLY =>
+        {
+            Ok(())
+        }
+        t if base_type(t) == PTR_TO_BTF_ID => check_ptr_off_reg(env, &reg, regno, true),
+        _ => check_ptr_off_reg(env, &reg, regno, false),
+    }
+}
+
+/// Mirrors `check_func_arg()`.
+fn check_func_arg(env: &mut Env<'_>, arg: usize, meta: &mut CallArgMeta, fnp: &FuncProto) -> Result<()> {
+    let regno = arg + 1;
+    let (base, flags) = kernel_arg(fnp.args[arg]);
+    if base == Base::DontCare {
+        return Ok(());
+    }
+    env.check_reg_arg(regno, RegArg::Src)?;
+    if base == Base::Anything {
+        if env.is_pointer_value(regno) {
+            return Err(env.reject(Errno::Acces, format!("R{regno} leaks addr into helper function")));
+        }
+        return Ok(());
+    }
+    let reg = env.reg(regno).clone();
+    if type_is_pkt_pointer(reg.ty) && !crate::mem::may_access_direct_pkt_data(env, Some(meta), Access::Read) {
+        return Err(env.reject(Errno::Acces, "helper access to the packet is not allowed"));
+    }
+    let skip_type_check = reg.is_null() && flags & PTR_MAYBE_NULL != 0;
+    if !skip_type_check {
+        check_reg_type(env, regno, base, flags, meta)?;
+        check_func_arg_reg_off(env, regno, flags)?;
+    }
+    if flags & OBJ_RELEASE != 0 {
+        if reg.ref_obj_id == 0 && !reg.is_null() {
+            return Err(env.reject(
+                Errno::Inval,
+                format!("R{regno} must be referenced when passed to release function"),
+            ));
+        }
+        if meta.release_regno != 0 {
+            return Err(env.verifier_bug("more than one release argument"));
+        }
+        meta.release_regno = regno;
+    }
+    if reg.ref_obj_id != 0 && base != Base::KptrXchgDest {
+        if meta.ref_obj_id != 0 {
+            let msg =
+                format!("more than one arg with ref_obj_id R{regno} {} {}", reg.ref_obj_id, meta.ref_obj_id);
+            verbose!(env.log, "{msg}");
+            return Err(env.rejected(Errno::Acces, msg));
+        }
+        meta.ref_obj_id = reg.ref_obj_id;
+    }
+    match base {
+        Base::ConstMapPtr => {
+            if meta.map != 0 && (meta.map != reg.map || meta.map_uid != reg.map_uid) {
+                return Err(env.reject(
+                    Errno::Inval,
+                    format!(
+                        "timer pointer in R1 map_uid={} doesn't match map pointer in R2 map_uid={}",
+                        meta.map_uid, reg.map_uid
+                    ),
+                ));
+            }
+            meta.map = reg.map;
+            meta.map_uid = reg.map_uid;
+        }
+        Base::PtrToMapKey => {
+            if meta.map == 0 {
+                return Err(env.verifier_bug("invalid map_ptr to access map->key"));
+            }
+            let ks = env.map(meta.map).key_size;
+            check_helper_mem_access(env, regno, ks as i32, Access::Read, false, None)?;
+            let mt = env.map(meta.map).map_type;
+            meta.const_map_key = -1;
+            if can_elide_value_nullness(mt) {
+                if let Some(v) = get_constant_map_key(env, regno, ks)? {
+                    meta.const_map_key = v;
+                }
+            }
+        }
+        Base::PtrToMapValue => {
+            if flags & PTR_MAYBE_NULL != 0 && reg.is_null() {
+                return Ok(());
+            }
+            if meta.map == 0 {
+                return Err(env.verifier_bug("invalid map_ptr to access map->value"));
+            }
+            meta.raw_mode = flags & MEM_UNINIT != 0;
+            let vs = env.map(meta.map).value_size;
+            let t = if flags & MEM_WRITE != 0 { Access::Write } else { Access::Read };
+            check_helper_mem_access(env, regno, vs as i32, t, false, Some(meta))?;
+        }
+        Base::PtrToSpinLock => {
+            let lock = meta.func_id == 93;
+            process_spin_lock(env, regno, lock)?;
+        }
+        Base::PtrToFunc => meta.subprogno = reg.subprogno,
+        Base::PtrToMem => {
+            meta.raw_mode = flags & MEM_UNINIT != 0;
+        }
+        Base::ConstSize | Base::ConstSizeOrZero => {
+            let (_, pflags) = kernel_arg(fnp.args[arg - 1]);
+            let t = if pflags & MEM_WRITE != 0 { Access::Write } else { Access::Read };
+            check_mem_size_reg(env, regno, t, base == Base::ConstSizeOrZero, meta)?;
+        }
+        Base::ConstAllocSizeOrZero => {
+            if !reg.s.var_off.is_const() {
+                return Err(env.reject(Errno::Acces, format!("R{regno} is not a known constant'")));
+            }
+            meta.mem_size = reg.s.var_off.value;
+            mark_chain_precision(env, regno as i32)?;
+        }
+        Base::KptrXchgDest | Base::PtrToBtfId => {
+            return Err(VerifyError::Unsupported("kptr helpers".into()));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Mirrors `can_elide_value_nullness()`.
+fn can_elide_value_nullness(t: u32) -> bool {
+    matches!(t, map_type::ARRAY | map_type::PERCPU_ARRAY)
+}
+
+/// Mirrors `get_constant_map_key()`: the key, when it is a constant spilled on the stack.
+fn get_constant_map_key(env: &mut Env<'_>, regno: usize, key_size: u32) -> Result<Option<i64>> {
+    let key = env.reg(regno).clone();
+    if !env.bpf_capable || key.ty != PTR_TO_STACK || !key.s.var_off.is_const() {
+        return Ok(None);
+    }
+    let fr = key.frameno as usize;
+    let stack_off = key.s.var_off.value as i64 + key.off as i64;
+    let slot_i = (-stack_off - 1) as usize;
+    let spi = slot_i / 8;
+    let off = slot_i % 8;
+    let st = env.cur.frame[fr].stack[spi].clone();
+    let mut zero_size = 0;
+    let mut i = off as i64;
+    while i >= 0 && st.slot_type[i as usize] == slot::ZERO {
+        zero_size += 1;
+        i -= 1;
+    }
+    if zero_size >= key_size {
+        return Ok(Some(0));
+    }
+    if !st.is_spilled_scalar_reg() {
+        return Ok(None);
+    }
+    let mut spill_size = 0;
+    let mut i = off as i64;
+    while i >= 0 && st.slot_type[i as usize] == slot::SPILL {
+        spill_size += 1;
+        i -= 1;
+    }
+    if spill_size != key_size {
+        return Ok(None);
+    }
+    let r = &st.spilled_ptr;
+    if !r.s.var_off.is_const() {
+        return Ok(None);
+    }
+    env.bt.set_frame_slot(fr, spi);
+    crate::precision::mark_chain_precision_batch(env)?;
+    Ok(Some(r.s.var_off.value as i64))
+}
+
+/// Mirrors `process_spin_lock()` for `bpf_spin_lock`/`bpf_spin_unlock`.
+fn process_spin_lock(env: &mut Env<'_>, regno: usize, is_lock: bool) -> Result<()> {
+    let reg = env.reg(regno).clone();
+    if !reg.s.var_off.is_const() {
+        return Err(env.reject(
+            Errno::Inval,
+            format!("R{regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset"),
+        ));
+    }
+    if reg.ty != PTR_TO_MAP_VALUE {
+        return Err(VerifyError::Unsupported("spin locks in allocated objects".into()));
+    }
+    let map = env.map(reg.map).clone();
+    let Some(lock_off) = map.record.spin_lock_off else {
+        return Err(env.reject(Errno::Inval, format!("map '{}' has no valid bpf_spin_lock", map.name)));
+    };
+    let at = reg.s.var_off.value as i64 + reg.off as i64;
+    if lock_off as i64 != at {
+        return Err(env.reject(
+            Errno::Inval,
+            format!("off {at} doesn't point to 'struct bpf_spin_lock' that is at {lock_off}"),
+        ));
+    }
+    let ptr = reg.map as u64;
+    if is_lock {
+        if env.cur.active_locks != 0 && env.cur.refs.iter().any(|r| r.ty == RefType::Lock) {
+            return Err(env.reject(Errno::Inval, "Locking two bpf_spin_locks are not allowed"));
+        }
+        let insn_idx = env.insn_idx;
+        env.cur.refs.push(RefState { ty: RefType::Lock, id: reg.id, insn_idx, ptr });
+        env.cur.active_locks += 1;
+        env.cur.active_lock_id = reg.id;
+        env.cur.active_lock_ptr = ptr;
+    } else {
+        if env.cur.active_locks == 0 {
+            return Err(env.reject(Errno::Inval, "bpf_spin_unlock without taking a lock"));
+        }
+        let pos = env.cur.refs.iter().position(|r| r.ty == RefType::Lock && r.id == reg.id && r.ptr == ptr);
+        let Some(pos) = pos else {
+            return Err(env.reject(Errno::Inval, "bpf_spin_unlock of different lock"));
+        };
+        if reg.id != env.cur.active_lock_id || ptr != env.cur.active_lock_ptr {
+            return Err(env.reject(Errno::Inval, "bpf_spin_unlock cannot be out of order"));
+        }
+        env.cur.refs.remove(pos);
+        env.cur.active_locks -= 1;
+        let last = env
+            .cur
+            .refs
+            .iter()
+            .rev()
+            .find(|r| matches!(r.ty, RefType::Lock | RefType::ResLock | RefType::ResLockIrq))
+            .copied();
+        env.cur.active_lock_id = last.map_or(0, |r| r.id);
+        env.cur.active_lock_ptr = last.map_or(0, |r| r.ptr);
+    }
+    Ok(())
+}
+
+/// Mirrors `acquire_reference()`: a new reference id held by the current state.
+pub fn acquire_reference(env: &mut Env<'_>, insn_idx: u32) -> u32 {
+    let id = env.new_id();
+    env.cur.refs.push(RefState { ty: RefType::Ptr, id, insn_idx, ptr: 0 });
+    id
+}
+
+/// Mirrors `release_reference_nomark()`.
+pub fn release_reference_nomark(st: &mut VerifierState, ref_obj_id: u32) -> bool {
+    if let Some(i) = st.refs.iter().position(|r| r.ty == RefType::Ptr && r.id == ref_obj_id) {
+        st.refs.remove(i);
+        true
+    } else {
+        false
+    }
+}
+
+/// Mirrors `release_reference()`: the reference is gone and every register holding it is
+/// invalid.
+pub fn release_reference(env: &mut Env<'_>, ref_obj_id: u32) -> bool {
+    if !release_reference_nomark(&mut env.cur, ref_obj_id) {
+        return false;
+    }
+    let (leaks, cap) = (env.allow_ptr_leaks, env.bpf_capable);
+    env.cur.for_each_reg(|_, r| {
+        if r.ref_obj_id == ref_obj_id {
+            if leaks {
+                r.mark_unknown(cap);
+            } else {
+                r.mark_not_init(cap);
+            }
+        }
+    });
+    true
+}
+
+/// Mirrors `destroy_if_dynptr_stack_slot()` (dynptrs arrive with the kfunc rules: a slot holding
+/// one is not expected yet).
+pub fn destroy_if_dynptr_stack_slot(env: &mut Env<'_>, fr: usize, spi: usize) -> Result<()> {
+    if env.cur.frame[fr].stack[spi].slot_type[0] == slot::DYNPTR {
+        return Err(VerifyError::Unsupported("overwriting a dynptr".into()));
+    }
+    Ok(())
+}
+
+/// Mirrors `clear_all_pkt_pointers()`.
+fn clear_all_pkt_pointers(env: &mut Env<'_>) {
+    let (leaks, cap) = (env.allow_ptr_leaks, env.bpf_capable);
+    env.cur.for_each_reg(|_, r| {
+        if type_is_pkt_pointer(r.ty) || r.ty == PTR_TO_PACKET_END {
+            if leaks {
+                r.mark_unknown(cap);
+            } else {
+                r.mark_not_init(cap);
+            }
+        }
+    });
+}
+
+/// Mirrors `check_map_func_compatibility()` for the map types and helpers kfvm knows.
+fn check_map_func_compatibility(env: &mut Env<'_>, map: u32, func_id: i32) -> Result<()> {
+    if map == 0 {
+        return Ok(());
+    }
+    let m = env.map(map).clone();
+    let ok_map_side = match m.map_type {
+        map_type::PROG_ARRAY => func_id == 12,
+        map_type::PERF_EVENT_ARRAY => matches!(func_id, 22 | 25 | 55 | 111 | 121),
+        map_type::RINGBUF => matches!(func_id, 130 | 131 | 134 | 198 | 199 | 200),
+        map_type::ARRAY_OF_MAPS | map_type::HASH_OF_MAPS => func_id == 1,
+        map_type::QUEUE | map_type::STACK => matches!(func_id, 87 | 88 | 89),
+        _ => true,
+    };
+    let ok_func_side = match func_id {
+        12 => m.map_type == map_type::PROG_ARRAY,
+        130 | 131 | 134 | 198 | 199 | 200 => m.map_type == map_type::RINGBUF,
+        _ => true,
+    };
+    if !ok_map_side || !ok_func_side {
+        let name = kfvm_isa::disasm::helper_name(func_id).unwrap_or("unknown");
+        return Err(env.reject(
+            Errno::Inval,
+            format!("cannot pass map_type {} into func {name}#{func_id}", m.map_type),
+        ));
+    }
+    Ok(())
+}
+
+/// Mirrors `check_helper_call()`.
+pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -> Result<()> {
+    let func_id = insn.imm;
+    let name = kfvm_isa::disasm::helper_name(func_id).unwrap_or("unknown");
+    if !(0..BPF_FUNC_MAX_ID).contains(&func_id) || func_id == 0 {
+        return Err(env.reject(Errno::Inval, format!("invalid func {name}#{func_id}")));
+    }
+    let Some(fnp) = helpers::proto_of(func_id).copied() else {
+        return Err(VerifyError::Unsupported(format!("helper {name}#{func_id} is not modelled")));
+    };
+    if !helpers::allowed(env.opts.prog_type, func_id, env.opts.perfmon) {
+        return Err(
+            env.reject(Errno::Inval, format!("program of this type cannot use helper {name}#{func_id}"))
+        );
+    }
+    let mut meta = CallArgMeta { pkt_access: fnp.pkt_access, func_id, ..Default::default() };
+    for i in 0..5 {
+        check_func_arg(env, i, &mut meta, &fnp)?;
+    }
+    // record_func_map(): read-only maps.
+    if matches!(func_id, 2 | 3 | 87 | 88)
+        && meta.map != 0
+        && env.map(meta.map).map_flags & BPF_F_RDONLY_PROG != 0
+    {
+        return Err(env.reject(Errno::Acces, "write into map forbidden"));
+    }
+    for i in 0..meta.access_size {
+        let idx = *insn_idx as usize;
+        crate::mem::check_mem_access(env, idx, meta.regno, i, 0x10, Access::Write, -1, false, false)?;
+    }
+    if meta.release_regno != 0 {
+        let ok = if meta.ref_obj_id != 0 {
+            release_reference(env, meta.ref_obj_id)
+        } else {
+            env.reg(meta.release_regno).is_null()
+        };
+        if !ok {
+            return Err(env.reject(
+                Errno::Inval,
+                format!("func {name}#{func_id} reference has not been acquired before"),
+            ));
+        }
+    }
+    match func_id {
+        12 => env.check_resource_leak(false, true, "tail_call")?,
+        181 => return Err(VerifyError::Unsupported("bpf_loop callbacks (they need BTF func_info)".into())),
+        _ => {}
+    }
+    for r in 0..6 {
+        env.mark_reg_not_init(r);
+        env.check_reg_arg(r, RegArg::DstNoMark)?;
+    }
+    let mut id_for_spin = false;
+    match fnp.ret {
+        RetType::Integer => env.mark_reg_unknown(0),
+        RetType::Void => env.reg_mut(0).ty = NOT_INIT,
+        RetType::PtrToMapValueOrNull => {
+            env.reg_mut(0).mark_known_zero();
+            if meta.map == 0 {
+                return Err(env.verifier_bug("unexpected null map_ptr"));
+            }
+            let m = env.map(meta.map).clone();
+            let mut flag = PTR_MAYBE_NULL;
+            if func_id == 1
+                && can_elide_value_nullness(m.map_type)
+                && meta.const_map_key >= 0
+                && meta.const_map_key < m.max_entries as i64
+            {
+                flag = 0;
+            }
+            if m.inner.is_some() {
+                return Err(VerifyError::Unsupported("maps of maps".into()));
+            }
+            let r = env.reg_mut(0);
+            r.map = meta.map;
+            r.map_uid = meta.map_uid;
+            r.ty = PTR_TO_MAP_VALUE | flag;
+            if flag == 0 && m.record.spin_lock_off.is_some() {
+                id_for_spin = true;
+            }
+        }
+        RetType::PtrToRingbufMemOrNull => {
+            env.reg_mut(0).mark_known_zero();
+            let r = env.reg_mut(0);
+            r.ty = PTR_TO_MEM | MEM_RINGBUF | PTR_MAYBE_NULL;
+            r.mem_size = meta.mem_size as u32;
+        }
+        RetType::PtrToBtfIdTrusted(_) | RetType::PtrToBtfIdOrNullFromKptr => {
+            return Err(VerifyError::Unsupported("helpers returning BTF pointers".into()));
+        }
+    }
+    if id_for_spin {
+        let id = env.new_id();
+        env.reg_mut(0).id = id;
+    }
+    if type_may_be_null(env.reg(0).ty) {
+        let id = env.new_id();
+        env.reg_mut(0).id = id;
+    }
+    if func_id == 131 {
+        // is_acquire_function(): bpf_ringbuf_reserve.
+        let id = acquire_reference(env, *insn_idx);
+        let r = env.reg_mut(0);
+        r.id = id;
+        r.ref_obj_id = id;
+    }
+    // do_refine_retval_range()
+    if fnp.ret == RetType::Integer {
+        match func_id {
+            114 | 115 | 45 => {
+                let r = env.reg_mut(0);
+                r.s.smax_value = meta.msize_max_value as i64;
+                r.s.s32_max_value = meta.msize_max_value as i32;
+                r.s.smin_value = -MAX_ERRNO;
+                r.s.s32_min_value = -MAX_ERRNO as i32;
+                r.s.reg_bounds_sync();
+            }
+            8 => {
+                let max = env.opts_nr_cpu_ids() - 1;
+                let r = env.reg_mut(0);
+                r.s.umax_value = max as u64;
+                r.s.u32_max_value = max;
+                r.s.smax_value = max as i64;
+                r.s.s32_max_value = max as i32;
+                r.s.umin_value = 0;
+                r.s.u32_min_value = 0;
+                r.s.smin_value = 0;
+                r.s.s32_min_value = 0;
+                r.s.reg_bounds_sync();
+            }
+            _ => {}
+        }
+        crate::alu::reg_bounds_sanity_check(env, 0, "retval");
+    }
+    check_map_func_compatibility(env, meta.map, func_id)?;
+    if helper_changes_pkt_data(func_id) {
+        clear_all_pkt_pointers(env);
+    }
+    let _ = check_map_access;
+    let _ = AccessSrc::Direct;
+    Ok(())
+}
+
+/// Mirrors `bpf_helper_changes_pkt_data()` for the helpers kfvm knows.
+fn helper_changes_pkt_data(_func_id: i32) -> bool {
+    false
+}
+
+impl Env<'_> {
+    /// `nr_cpu_ids` of the modelled machine.
+    pub fn opts_nr_cpu_ids(&self) -> u32 {
+        self.nr_cpu_ids
+    }
+}
+
+/// Mirrors `check_func_call()` for static subprograms.
+pub fn check_func_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -> Result<()> {
+    let target = (*insn_idx as i64 + insn.imm as i64 + 1) as usize;
+    let Some(subprog) = env.find_subprog(target) else {
+        return Err(env.verifier_bug(format!("target of func call at insn {target} is not a program")));
+    };
+    let cf = env.cur.curframe();
+    if cf + 1 >= MAX_CALL_FRAMES {
+        return Err(env.reject(Errno::TooBig, format!("the call stack of {} frames is too deep", cf + 2)));
+    }
+    // setup_func_entry() with set_callee_state().
+    let mut callee = env.init_func_state(*insn_idx as i32, (cf + 1) as u32, subprog as u32);
+    for i in 1..=5 {
+        callee.regs[i] = env.cur.frame[cf].regs[i].clone();
+    }
+    env.cur.frame.push(callee);
+    // clear_caller_saved_regs()
+    let cap = env.bpf_capable;
+    for r in 0..6 {
+        env.cur.frame[cf].regs[r].mark_not_init(cap);
+        env.mark_reg_scratched(r);
+    }
+    *insn_idx = env.subprogs[subprog].start as u32 - 1;
+    crate::liveness::bpf_reset_live_stack_callchain(env);
+    if env.log.level12() {
+        verbose!(env.log, "caller:\n");
+        env.print_verifier_state(None, cf, true);
+        verbose!(env.log, "callee:\n");
+        env.print_verifier_state(None, cf + 1, true);
+    }
+    Ok(())
+}
+
+/// Mirrors `prepare_func_exit()`.
+pub fn prepare_func_exit(env: &mut Env<'_>, insn_idx: &mut u32) -> Result<()> {
+    let cf = env.cur.curframe();
+    let r0 = env.cur.frame[cf].regs[0].clone();
+    if r0.ty == PTR_TO_STACK {
+        return Err(env.reject(Errno::Inval, "cannot return stack pointer to the caller"));
+    }
+    let callee_in_cb = env.cur.frame[cf].in_callback_fn;
+    if callee_in_cb {
+        return Err(VerifyError::Unsupported("callback returns".into()));
+    }
+    env.cur.frame[cf - 1].regs[0] = r0;
+    let callsite = env.cur.frame[cf].callsite;
+    *insn_idx = (callsite + 1) as u32;
+    if env.log.level12() {
+        verbose!(env.log, "returning from callee:\n");
+        env.print_verifier_state(None, cf, true);
+        verbose!(env.log, "to caller at {}:\n", *insn_idx);
+        env.print_verifier_state(None, cf - 1, true);
+    }
+    env.cur.frame.pop();
+    Ok(())
+}
+
+/// Mirrors `check_max_stack_depth()`: the deepest chain of calls may use at most 512 bytes of
+/// stack (each frame rounded up to 16 bytes, as for a JIT).
+pub fn check_max_stack_depth(env: &mut Env<'_>) -> Result<()> {
+    let depth_of = |d: u32| d.next_multiple_of(16);
+    // Depth-first over the static call graph from the main function.
+    fn walk(
+        env: &Env<'_>,
+        sp: usize,
+        acc: u32,
+        frames: usize,
+        out: &mut Option<(u32, usize)>,
+        seen: &mut Vec<usize>,
+    ) {
+        let d = env.subprogs[sp].stack_depth.next_multiple_of(16);
+        let total = acc + d;
+        if total > MAX_BPF_STACK as u32 && out.is_none() {
+            *out = Some((total, frames));
+            return;
+        }
+        let (start, end) = (env.subprogs[sp].start, env.subprogs[sp + 1].start);
+        for i in start..end {
+            let insn = env.insns[i];
+            if insn.code == 0x85 && insn.src() == 1 {
+                let t = (i as i64 + insn.imm as i64 + 1) as usize;
+                if let Some(callee) = env.find_subprog(t) {
+                    if seen.contains(&callee) {
+                        continue;
+                    }
+                    seen.push(callee);
+                    walk(env, callee, total, frames + 1, out, seen);
+                    seen.pop();
+                }
+            }
+        }
+    }
+    let _ = depth_of;
+    let mut out = None;
+    walk(env, 0, 0, 1, &mut out, &mut vec![0]);
+    if let Some((total, frames)) = out {
+        return Err(
+            env.reject(Errno::Acces, format!("combined stack size of {frames} calls is {total}. Too large"))
+        );
+    }
+    Ok(())
+}
