@@ -4,7 +4,7 @@
 //! in `data/alu_4k.txt`). Its two context reads are 32-bit loads at R1+0 (`xdp_md.data`) and R1+4
 //! (`xdp_md.data_end`); every engine here gets R1 pointing at a plain 8-byte buffer
 //! `{data: 0, data_end: 1500}`, so the program computes what the kernel computes on a 1500-byte
-//! packet (compare with `bpftool prog run ... data_in <1500-byte file>`).
+//! packet (`data/kernel-alu4k.sh` runs the same function under the kernel JIT for comparison).
 //!
 //! Engines, all on the same bytes: kfvm checked mode, kfvm verified mode, and rbpf's interpreter
 //! (`EbpfVmRaw`, pinned in Cargo.toml). Throughput is reported in executed instructions (a `lddw`
