@@ -463,8 +463,8 @@ fn relocate_core(
 /// then CO-RE, then data relocations. See the [crate documentation](crate).
 pub fn link(obj: &Object, target: &Target) -> Result<LinkedObject, LinkError> {
     let mut log = Log::default();
-    let local = match &obj.btf {
-        Some(b) => Some(Arc::new(Btf::parse(&b.to_bytes()).map_err(|e| LinkError {
+    let local = match obj.parsed_btf() {
+        Some(b) => Some(Arc::new(b.map_err(|e| LinkError {
             kind: LinkErrorKind::Btf,
             errno: Errno::Inval,
             message: format!("object BTF: {e}"),

@@ -1,6 +1,15 @@
 //! A small reader of the object's `.BTF` and `.BTF.ext`: what the loader needs (names, sizes,
 //! `DATASEC`s, `VAR`s, decl tags, func/line info, CO-RE records). Nothing is validated beyond
-//! what reading needs; `kfvm-btf` is the full BTF library and will take this module's place.
+//! what reading needs, as libbpf's open is lenient where the kernel is not.
+//!
+//! `kfvm-btf` is the full BTF library. Consumers of an object's types use it:
+//! [`crate::Object::parsed_btf`] gives this module's fixed-up BTF parsed by `kfvm-btf`, and
+//! [`crate::CoreReloKind`] is `kfvm-btf`'s. What remains to retire this module: parse `.BTF` with
+//! `kfvm-btf` at open (falling back to "no BTF" where it refuses what libbpf accepts, as libbpf
+//! does for unusable BTF), apply the `DATASEC` fix-ups by rebuilding with `BtfBuilder`
+//! (`add_type_from` with the fixed sizes and offsets), read `.BTF.ext` with `kfvm_btf::BtfExt`,
+//! port `fields.rs` and the map and extern readers to `kfvm_btf::Type`, and make
+//! `Object::btf` an `Arc<kfvm_btf::Btf>` (compared by bytes, for `Object`'s `PartialEq`).
 
 use core::fmt;
 

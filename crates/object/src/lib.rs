@@ -19,8 +19,8 @@
 //! - licence, kernel version, and the `btf_decl_tag("comment:...")` annotations of kernel-style
 //!   tests ([`CommentTag`]).
 //!
-//! What this crate does not do: resolve externs or CO-RE relocations against a kernel, or patch
-//! map file descriptors into instructions (`bpf_object__relocate_data`). [`Program::insns`] are
+//! What this crate does not do: resolve externs or CO-RE relocations against a kernel (that is
+//! `kfvm-link`), or patch map file descriptors into instructions (`bpf_object__relocate_data`). [`Program::insns`] are
 //! what libbpf holds right before that step: calls and subprogram addresses relocated, every
 //! other relocated instruction as clang emitted it; [`Program::insns_with_map_indices`] gives the
 //! fd-free form libbpf's loader generator uses.
@@ -40,6 +40,9 @@ use kfvm_isa::RawInsn;
 
 pub use btf::{Btf, BtfExt};
 pub use fields::{FieldError, FieldKind, KptrKind, SpecialField};
+/// `enum bpf_core_relo_kind`: the one in `kfvm-btf`, shared with the `.BTF.ext` reader there and
+/// the linker.
+pub use kfvm_btf::CoreReloKind;
 pub use section::{AttachTarget, SecDef};
 pub use types::{AttachType, MapType, ProgType};
 
@@ -118,68 +121,6 @@ pub struct Function {
     pub hidden: bool,
     /// In `.text`: a subprogram rather than an entry point.
     pub is_subprog: bool,
-}
-
-/// `enum bpf_core_relo_kind`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-#[allow(missing_docs)]
-pub enum CoreReloKind {
-    FieldByteOffset = 0,
-    FieldByteSize = 1,
-    FieldExists = 2,
-    FieldSigned = 3,
-    FieldLshiftU64 = 4,
-    FieldRshiftU64 = 5,
-    TypeIdLocal = 6,
-    TypeIdTarget = 7,
-    TypeExists = 8,
-    TypeSize = 9,
-    EnumvalExists = 10,
-    EnumvalValue = 11,
-    TypeMatches = 12,
-}
-
-impl CoreReloKind {
-    /// From the `.BTF.ext` number.
-    pub fn from_u32(v: u32) -> Option<Self> {
-        use CoreReloKind::*;
-        Some(match v {
-            0 => FieldByteOffset,
-            1 => FieldByteSize,
-            2 => FieldExists,
-            3 => FieldSigned,
-            4 => FieldLshiftU64,
-            5 => FieldRshiftU64,
-            6 => TypeIdLocal,
-            7 => TypeIdTarget,
-            8 => TypeExists,
-            9 => TypeSize,
-            10 => EnumvalExists,
-            11 => EnumvalValue,
-            12 => TypeMatches,
-            _ => return None,
-        })
-    }
-
-    /// libbpf's name for it (`core_relo_kind_str`).
-    pub fn name(self) -> &'static str {
-        use CoreReloKind::*;
-        match self {
-            FieldByteOffset => "byte_off",
-            FieldByteSize => "byte_sz",
-            FieldExists => "field_exists",
-            FieldSigned => "signed",
-            FieldLshiftU64 => "lshift_u64",
-            FieldRshiftU64 => "rshift_u64",
-            TypeIdLocal => "local_type_id",
-            TypeIdTarget => "target_type_id",
-            TypeExists => "type_exists",
-            TypeSize => "type_size",
-            EnumvalExists => "enumval_exists",
-            EnumvalValue => "enumval_value",
-            TypeMatches => "type_matches",
-        }
-    }
 }
 
 /// One CO-RE relocation record (`struct bpf_core_relo`), unresolved.
@@ -587,5 +528,12 @@ impl Object {
     /// The extern named `name`.
     pub fn extern_by_name(&self, name: &str) -> Option<(usize, &Extern)> {
         self.externs.iter().enumerate().find(|(_, e)| e.name == name)
+    }
+
+    /// The object's BTF as `kfvm-btf` reads it: [`Btf::to_bytes`] (libbpf's open-time `DATASEC`
+    /// fix-ups applied) parsed and validated. What the linker relocates from and what
+    /// `func_info` type ids refer to. `None` without BTF.
+    pub fn parsed_btf(&self) -> Option<Result<kfvm_btf::Btf, kfvm_btf::BtfError>> {
+        self.btf.as_ref().map(|b| kfvm_btf::Btf::from_vec(b.to_bytes()))
     }
 }

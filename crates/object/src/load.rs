@@ -1228,7 +1228,7 @@ impl<'a> Loader<'a> {
                     // "skipping CO-RE relocation ... belonging to eliminated weak subprogram"
                     continue;
                 };
-                let kind = CoreReloKind::from_u32(r.kind).ok_or_else(|| {
+                let kind = CoreReloKind::from_raw(r.kind).ok_or_else(|| {
                     e(
                         ErrorKind::Btf,
                         Some(".BTF.ext"),

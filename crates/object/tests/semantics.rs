@@ -116,7 +116,7 @@ fn core_relocations_follow_appended_subprograms() {
         p.relocations
             .iter()
             .filter_map(|r| match &r.kind {
-                RelocKind::Core(c) => Some((r.insn, format!("{}:{}", c.kind.name(), c.access))),
+                RelocKind::Core(c) => Some((r.insn, format!("{}:{}", c.kind.as_str(), c.access))),
                 _ => None,
             })
             .collect()
