@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod kfuncs;
+mod link;
 
 #[derive(Parser)]
 #[command(name = "kfvm", version, about = "Run and verify BPF programs outside the kernel")]
@@ -67,6 +68,26 @@ enum Command {
         #[arg(long)]
         prog: Option<String>,
     },
+    /// Link a BPF ELF object against a host as libbpf loads it (externs, CO-RE relocations) and
+    /// print each linked program: kfunc calls with the host's BTF ids, CO-RE relocations applied
+    /// or poisoned, map references as map indices.
+    Link {
+        /// The object file.
+        obj: PathBuf,
+        /// Only this program.
+        #[arg(long)]
+        prog: Option<String>,
+        /// `host` (the built-in kernel model), `vmlinux` (this machine's kernel BTF), or a raw BTF
+        /// file.
+        #[arg(long, default_value = "host")]
+        target: String,
+        /// Kconfig (`CONFIG_X=y` lines) for `.kconfig` externs.
+        #[arg(long)]
+        kconfig: Option<PathBuf>,
+        /// Print libbpf's log of the link first (candidates, patches, extern resolution).
+        #[arg(short, long)]
+        verbose: bool,
+    },
     /// List the kernel model's kfuncs: prototype, flags, hooks (and sets), deprecation.
     Kfuncs {
         /// Only the kfuncs a program of this type may call (`tracing`, `SCHED_CLS`, `xdp`, ...),
@@ -115,6 +136,9 @@ fn main() -> ExitCode {
         Command::Asm { file, output, syntax } => cmd_asm(&file, output.as_deref(), syntax),
         Command::Disasm { file, hex, lossless } => cmd_disasm(&file, hex, lossless),
         Command::Objdump { obj, prog } => cmd_objdump(&obj, prog.as_deref()),
+        Command::Link { obj, prog, target, kconfig, verbose } => {
+            link::cmd_link(&obj, prog.as_deref(), &target, kconfig.as_deref(), verbose)
+        }
         Command::Kfuncs { prog_type, json } => kfuncs::cmd_kfuncs(prog_type.as_deref(), json),
         Command::Btf { command: BtfCommand::Dump { file, host, format } } => {
             kfuncs::cmd_btf_dump(file.as_deref(), host, format)

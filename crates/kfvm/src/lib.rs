@@ -6,6 +6,8 @@
 //! - [`isa`]: the instruction set (one opcode table, decode/encode, text forms);
 //! - [`btf`]: BTF read, validate, write, C dump, `.BTF.ext`;
 //! - [`object`]: ELF objects read the way libbpf reads them (programs, maps, externs, relocations);
+//! - [`link`]: an object bound to a host the way libbpf loads it: CO-RE relocations, `__ksym`
+//!   kfuncs and variables, `.kconfig`;
 //! - [`kfunc`]: the kfunc model: flags, annotations, sets, hooks, registration, host BTF,
 //!   `#[kfunc]` and `#[derive(HostType)]`;
 //! - [`kernel`]: the built-in kernel model (host types and the core kfunc catalogue);
@@ -21,5 +23,6 @@ pub use kfvm_btf as btf;
 pub use kfvm_isa as isa;
 pub use kfvm_kernel as kernel;
 pub use kfvm_kfunc as kfunc;
+pub use kfvm_link as link;
 pub use kfvm_object as object;
 pub use kfvm_vm as vm;
