@@ -17,7 +17,7 @@
 //!    array bounds on the way (flexible arrays take any index); type relocations use
 //!    [`types_are_compat`] or, for `TYPE_MATCHES`, [`types_match`]; enumerator relocations find
 //!    the enumerator by essential name.
-//! 4. [`calc_relo_insn`] (`bpf_core_calc_relo_insn`): the value for every kind
+//! 4. [`resolve_relo`] (`bpf_core_resolve_relo` + `bpf_core_calc_relo_insn`): the value for every kind
 //!    ([`CoreReloKind`]), agreed on by all matching candidates (else an ambiguity error), or a
 //!    request to poison when nothing matched and the kind has no "not found" value.
 //! 5. [`patch_insn`] (`bpf_core_patch_insn`): ALU immediates, LDX/ST/STX offsets (with the load
