@@ -397,7 +397,7 @@ fn relocate_core(
         .filter_map(|p| obj.functions.get(p.function).map(|f| f.section_index))
         .collect();
     let targets = [target.btf().as_ref()];
-    let mut cache = CandCache::new();
+    let mut cache = CandCache::with_index(target.cand_index());
     for pass in 0..2 {
         for sec in &ext.core_relos {
             let (sec_name, q) = match sec.sec_name.strip_prefix('?') {

@@ -1132,17 +1132,86 @@ pub fn find_cands(local: &Btf, local_id: u32, targets: &[&Btf]) -> Result<Vec<Ca
     Ok(out)
 }
 
+/// An index of a target BTF by essential name, so that [`find_cands_indexed`] need not scan
+/// every type (libbpf scans; the candidates found, and their order, are the same).
+#[derive(Clone, Debug, Default)]
+pub struct CandIndex {
+    by_hash: HashMap<u64, Vec<u32>>,
+}
+
+fn name_hash(s: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in s {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl CandIndex {
+    /// Indexes the named types of `btf` (its own part, for split BTF) by essential name.
+    pub fn new(btf: &Btf) -> Self {
+        let mut by_hash: HashMap<u64, Vec<u32>> = HashMap::new();
+        for t in btf.types() {
+            let n = t.name();
+            if !n.is_empty() {
+                by_hash.entry(name_hash(essential_name(n).as_bytes())).or_default().push(t.id());
+            }
+        }
+        CandIndex { by_hash }
+    }
+}
+
+/// [`find_cands`] with an index of the main target (`targets[0]`, which must be the BTF `index`
+/// was built from).
+pub fn find_cands_indexed(
+    local: &Btf,
+    local_id: u32,
+    targets: &[&Btf],
+    index: &CandIndex,
+) -> Result<Vec<Cand>, Errno> {
+    let lt = local.get(local_id).ok_or(Errno::Inval)?;
+    let lname = lt.name();
+    if str_is_empty(lname) {
+        return Err(Errno::Inval);
+    }
+    let Some(main) = targets.first() else { return Ok(Vec::new()) };
+    let ess = essential_name(lname);
+    let mut out: Vec<Cand> = index
+        .by_hash
+        .get(&name_hash(ess.as_bytes()))
+        .into_iter()
+        .flatten()
+        .filter_map(|&id| main.get(id))
+        .filter(|t| kind_core_compat(t, &lt) && essential_name(t.name()) == ess)
+        .map(|t| Cand { btf: 0, id: t.id() })
+        .collect();
+    if !out.is_empty() {
+        return Ok(out);
+    }
+    for (i, m) in targets.iter().enumerate().skip(1) {
+        add_cands(local, local_id, m, i, m.start_id(), &mut out);
+    }
+    Ok(out)
+}
+
 /// libbpf's per-object candidate cache: one list per local root type id, shared by every
 /// relocation of that type and pruned to the candidates that matched.
 #[derive(Clone, Debug, Default)]
-pub struct CandCache {
+pub struct CandCache<'i> {
     map: HashMap<u32, Vec<Cand>>,
+    index: Option<&'i CandIndex>,
 }
 
-impl CandCache {
-    /// An empty cache.
+impl<'i> CandCache<'i> {
+    /// An empty cache; candidates are found by scanning the targets, as libbpf does.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty cache that finds candidates of the main target through `index`.
+    pub fn with_index(index: &'i CandIndex) -> Self {
+        CandCache { map: HashMap::new(), index: Some(index) }
     }
 }
 
@@ -1168,7 +1237,7 @@ pub fn resolve_relo(
     relo_idx: usize,
     local_btf: &Btf,
     targets: &[&Btf],
-    cache: &mut CandCache,
+    cache: &mut CandCache<'_>,
     log: &mut Log,
 ) -> Result<Resolved, CoreError> {
     let fail = |log: &mut Log, errno: Errno, msg: String| -> CoreError {
@@ -1185,7 +1254,11 @@ pub fn resolve_relo(
     };
     let local_name = lt.name();
     if relo.kind != CoreReloKind::TypeIdLocal && !cache.map.contains_key(&local_id) {
-        match find_cands(local_btf, local_id, targets) {
+        let found = match cache.index {
+            Some(ix) => find_cands_indexed(local_btf, local_id, targets, ix),
+            None => find_cands(local_btf, local_id, targets),
+        };
+        match found {
             Ok(c) => {
                 for cand in &c {
                     if let Some(t) = targets[cand.btf].get(cand.id) {

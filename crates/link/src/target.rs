@@ -3,7 +3,7 @@
 //! externs of `.kconfig`, and the kernel symbol addresses of typeless ksyms.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use kfvm_btf::{Btf, BtfError};
 use kfvm_kfunc::KfuncRegistry;
@@ -43,6 +43,7 @@ pub struct Target {
     has_bpf_cookie: bool,
     has_syscall_wrapper: bool,
     kallsyms: BTreeMap<String, u64>,
+    cand_index: OnceLock<Arc<crate::relo_core::CandIndex>>,
 }
 
 impl Target {
@@ -58,6 +59,7 @@ impl Target {
             has_bpf_cookie: true,
             has_syscall_wrapper: true,
             kallsyms: BTreeMap::new(),
+            cand_index: OnceLock::new(),
         }
     }
 
@@ -167,6 +169,11 @@ impl Target {
     /// `LINUX_HAS_SYSCALL_WRAPPER`.
     pub fn has_syscall_wrapper(&self) -> bool {
         self.has_syscall_wrapper
+    }
+
+    /// The BTF indexed by essential name, for CO-RE candidate search (built on first use).
+    pub fn cand_index(&self) -> &crate::relo_core::CandIndex {
+        self.cand_index.get_or_init(|| Arc::new(crate::relo_core::CandIndex::new(&self.btf)))
     }
 
     /// The address of kernel symbol `name`, if known.

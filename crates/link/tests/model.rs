@@ -91,3 +91,48 @@ fn linked_listing_names_kfuncs_and_maps() {
     assert!(text.contains("; CO-RE <byte_off> ["), "{text}");
     assert!(linked.dump(Some("nope")).is_err());
 }
+
+/// The essential-name index finds exactly the candidates libbpf's scan finds, in the same order.
+#[test]
+fn indexed_candidate_search_equals_the_scan() {
+    use kfvm_link::relo_core::{find_cands, find_cands_indexed, CandIndex};
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let mut targets = vec![
+        std::sync::Arc::new(registry().parsed_btf().unwrap()),
+        std::sync::Arc::new(
+            kfvm_btf::Btf::from_vec(std::fs::read(format!("{dir}/tests/data/kinds_target.btf")).unwrap())
+                .unwrap(),
+        ),
+    ];
+    if let Ok(t) = Target::running_kernel() {
+        targets.push(t.btf().clone());
+    }
+    let mut compared = 0;
+    for obj in [CORE_KFUNCS, &format!("{dir}/tests/progs/kinds.bpf.o")] {
+        let obj = Object::open(obj).unwrap();
+        let local = obj.parsed_btf().unwrap().unwrap();
+        // the roots of the object's CO-RE records, and every named local type for small targets
+        let mut roots: Vec<u32> = obj
+            .programs
+            .iter()
+            .flat_map(|p| p.relocations.iter())
+            .filter_map(|r| match &r.kind {
+                kfvm_object::RelocKind::Core(c) => Some(c.type_id),
+                _ => None,
+            })
+            .collect();
+        roots.sort();
+        roots.dedup();
+        for t in &targets {
+            let ix = CandIndex::new(t);
+            let ids: Vec<u32> =
+                if t.type_count() < 10_000 { (1..local.type_count()).collect() } else { roots.clone() };
+            for id in ids {
+                let scan = find_cands(&local, id, &[t]);
+                assert_eq!(scan, find_cands_indexed(&local, id, &[t], &ix), "local type {id}");
+                compared += scan.map_or(0, |c| c.len());
+            }
+        }
+    }
+    assert!(compared > 50, "{compared}");
+}
