@@ -141,7 +141,9 @@ pub struct LinkedProgram {
 }
 
 impl LinkedProgram {
-    /// The program type as the kfunc model numbers it.
+    /// The program type as the kfunc model has it. `kfvm_object::ProgType` and
+    /// `kfvm_kfunc::BpfProgType` are both `enum bpf_prog_type` with the kernel's numbers; this
+    /// converts by number until one enum serves both crates.
     pub fn bpf_prog_type(&self) -> BpfProgType {
         BpfProgType::from_raw(self.prog_type.as_u32()).unwrap_or(BpfProgType::Unspec)
     }
