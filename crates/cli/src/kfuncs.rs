@@ -166,7 +166,8 @@ pub(crate) enum BtfFormat {
     Bin,
 }
 
-/// `kfvm btf dump [FILE | --host] [--format raw|c|bin]`.
+/// `kfvm btf dump [FILE | --host] [--format raw|c|bin]`. FILE is raw BTF (`/sys/kernel/btf/vmlinux`)
+/// or an ELF object, whose `.BTF` is dumped with libbpf's open-time fix-ups applied.
 pub(crate) fn cmd_btf_dump(file: Option<&Path>, host: bool, format: BtfFormat) -> Result<ExitCode, String> {
     let (bytes, text) = match (file, host) {
         (Some(_), true) => return Err("give a FILE or --host, not both".into()),
@@ -183,7 +184,17 @@ pub(crate) fn cmd_btf_dump(file: Option<&Path>, host: bool, format: BtfFormat) -
             (reg.btf(), text)
         }
         (Some(f), false) => {
-            let bytes = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
+            let mut bytes = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
+            // An ELF object: its `.BTF`, as libbpf sees it after opening the object.
+            if bytes.starts_with(b"\x7fELF") {
+                let obj = kfvm::object::Object::parse(&bytes, &f.display().to_string())
+                    .map_err(|e| format!("{}: {e}", f.display()))?;
+                let btf = obj
+                    .btf
+                    .as_ref()
+                    .ok_or_else(|| format!("{}: the object has no .BTF section", f.display()))?;
+                bytes = btf.to_bytes();
+            }
             let btf = kfvm::btf::Btf::parse(&bytes).map_err(|e| format!("{}: {e}", f.display()))?;
             let text = match format {
                 BtfFormat::Raw => kfvm::btf::dump_raw(&btf),
