@@ -107,6 +107,13 @@ pub enum VmError {
         /// The slot one past the end.
         pc: usize,
     },
+    /// A host function asked to run a callback at an address that is not one of the program's
+    /// callbacks (`lddw rX, func` targets).
+    #[error("invalid callback address {addr:#x}")]
+    BadCallback {
+        /// The address given.
+        addr: u64,
+    },
     /// A host function reported an error and asked for the run to stop.
     #[error("insn {pc}: host function failed: {message}")]
     Host {

@@ -4,7 +4,11 @@
 //! and returns R0. Arguments are never boxed or marshalled, so the interpreter and a JIT call the
 //! same function pointer the same way (System V: the context in `rdi`, R1–R5 in `rsi`, `rdx`,
 //! `rcx`, `r8`, `r9`, R0 from `rax`).
+//!
+//! A host function may call back into the program ([`CallCtx::call_bpf`]): that is how helpers
+//! such as `bpf_loop` run a BPF callback.
 
+use crate::error::VmError;
 use crate::mem::Memory;
 use core::ffi::c_void;
 use std::collections::BTreeMap;
@@ -19,19 +23,52 @@ pub(crate) enum Stop {
     Return(u64),
     /// End the run with an error.
     Error(String),
+    /// End the run with the error a callback run into ([`CallCtx::call_bpf`]).
+    Fault(VmError),
+}
+
+/// Runs a BPF callback: the interpreter's entry for [`CallCtx::call_bpf`], instantiated for the
+/// run's mode.
+pub(crate) type ReenterFn = fn(&mut CallCtx, usize, [u64; 5]) -> Result<u64, VmError>;
+
+/// Where the program stood when it called the host: what a callback run needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reentry {
+    /// How to run a callback, and the program (`*const Program`); `None` outside an
+    /// interpreter run.
+    pub(crate) run: Option<ReenterFn>,
+    pub(crate) prog: *const c_void,
+    /// The caller's frame pointer (R10): the callback's frame goes below it.
+    pub(crate) fp: u64,
+    /// Frames in use (the caller's included).
+    pub(crate) depth: usize,
+    /// Instruction budget left; a callback's instructions count against it.
+    pub(crate) remaining: u64,
+    /// The run's whole budget (for the error when it runs out).
+    pub(crate) budget: u64,
 }
 
 /// The context a host function runs in: the embedding host's data, and the program's memory.
 #[derive(Debug)]
 pub struct CallCtx {
     host: *mut c_void,
-    memory: *const Memory,
+    pub(crate) memory: *const Memory<'static>,
     pub(crate) stop: Option<Stop>,
+    pub(crate) reentry: Reentry,
 }
 
+/// Callback addresses handed to a program (`lddw rX, func`) start here: slot `pc` of the program
+/// is `FUNC_ADDR_BASE + 8 * pc`, a kernel-text-looking value that is never host memory.
+pub const FUNC_ADDR_BASE: u64 = 0xffff_ffff_a000_0000;
+
 impl CallCtx {
-    pub(crate) fn new(host: *mut c_void, memory: *const Memory) -> Self {
-        CallCtx { host, memory, stop: None }
+    pub(crate) fn new(host: *mut c_void, memory: *const Memory<'_>) -> Self {
+        CallCtx {
+            host,
+            memory: memory as *const Memory<'static>,
+            stop: None,
+            reentry: Reentry { run: None, prog: core::ptr::null(), fp: 0, depth: 0, remaining: 0, budget: 0 },
+        }
     }
 
     /// The pointer the host passed when it started the run.
@@ -50,12 +87,46 @@ impl CallCtx {
         self.stop = Some(Stop::Error(message.into()));
     }
 
+    /// Whether the run has been asked to stop ([`CallCtx::fail`], [`CallCtx::stop_with`], or a
+    /// callback that failed).
+    pub fn stopping(&self) -> bool {
+        self.stop.is_some()
+    }
+
     /// Whether the program may read (or, with `write`, write) `len` bytes at `addr`: the same
     /// check the checked interpreter makes on its own loads and stores.
     pub fn can_access(&self, addr: u64, len: u64, write: bool) -> bool {
         // SAFETY: `memory` points at the run's `Memory`, which outlives every host call of the run.
         unsafe { &*self.memory }.contains(addr, len, write)
     }
+
+    /// Calls the BPF function at `func` — a callback address the program passed (`lddw rX,
+    /// func`, e.g. `bpf_loop`'s `callback_fn`) — with R1–R5 = `args`, in a new frame below the
+    /// caller's, and returns its R0.
+    ///
+    /// The callback's instructions count against the run's budget and its frame against the
+    /// call depth limit. On error (an address that is no callback of the program, a fault in the
+    /// callback, the budget running out) the run is also marked to stop with that error once
+    /// the host function returns; the host function should return at once.
+    pub fn call_bpf(&mut self, func: u64, args: [u64; 5]) -> Result<u64, VmError> {
+        let result = match self.reentry.run {
+            None => Err(VmError::BadCallback { addr: func }),
+            Some(run) => match func_addr_pc(func) {
+                Some(pc) => run(self, pc, args),
+                None => Err(VmError::BadCallback { addr: func }),
+            },
+        };
+        if let Err(e) = &result {
+            self.stop = Some(Stop::Fault(e.clone()));
+        }
+        result
+    }
+}
+
+/// The slot a callback address names, if it has the form of one.
+pub(crate) fn func_addr_pc(addr: u64) -> Option<usize> {
+    let rel = addr.checked_sub(FUNC_ADDR_BASE)?;
+    (rel % 8 == 0 && rel / 8 < (1 << 24)).then_some((rel / 8) as usize)
 }
 
 /// The host functions a program may call: helpers by number, kfuncs by BTF id.

@@ -38,12 +38,14 @@
 
 use crate::error::VmError;
 use crate::host::{CallCtx, Stop};
-use crate::mem::{Memory, Region};
-use crate::program::{Program, SENTINEL};
+use crate::mem::{Memory, Region, RunMemory};
+use crate::program::{Program, CALLBACK_RET, SENTINEL};
 use core::ffi::c_void;
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kfvm_isa::RawInsn;
+
+mod callback;
 
 /// Bytes of stack per frame (`MAX_BPF_STACK`).
 pub const STACK_SIZE: usize = 512;
@@ -115,8 +117,20 @@ impl Interpreter {
         regions: &[Region],
         host: *mut c_void,
     ) -> Result<u64, VmError> {
+        self.run_in(prog, args, &RunMemory::regions(regions), host)
+    }
+
+    /// Runs `prog` in checked mode with the memory `mem` describes: its regions, memory the
+    /// host resolves on demand, and whether faulting loads read 0.
+    pub fn run_in(
+        &mut self,
+        prog: &Program,
+        args: &[u64],
+        mem: &RunMemory<'_>,
+        host: *mut c_void,
+    ) -> Result<u64, VmError> {
         self.stack.fill(0);
-        self.execute::<Checked>(prog, args, regions, host)
+        self.execute::<Checked>(prog, args, mem, host)
     }
 
     /// Runs `prog` in verified mode: memory accesses are not checked.
@@ -132,7 +146,24 @@ impl Interpreter {
         regions: &[Region],
         host: *mut c_void,
     ) -> Result<u64, VmError> {
-        self.execute::<Verified>(prog, args, regions, host)
+        // SAFETY: the caller's obligation, as stated above.
+        unsafe { self.run_verified_in(prog, args, &RunMemory::regions(regions), host) }
+    }
+
+    /// Runs `prog` in verified mode with the memory `mem` describes. Loads and stores are not
+    /// checked, except what host functions check ([`CallCtx::can_access`]).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Interpreter::run_verified`].
+    pub unsafe fn run_verified_in(
+        &mut self,
+        prog: &Program,
+        args: &[u64],
+        mem: &RunMemory<'_>,
+        host: *mut c_void,
+    ) -> Result<u64, VmError> {
+        self.execute::<Verified>(prog, args, mem, host)
     }
 
     #[inline(never)]
@@ -140,15 +171,12 @@ impl Interpreter {
         &mut self,
         prog: &Program,
         args: &[u64],
-        regions: &[Region],
+        mem: &RunMemory<'_>,
         host: *mut c_void,
     ) -> Result<u64, VmError> {
         let stack_base = self.stack.as_mut_ptr() as u64;
         let stack_len = (self.stack.len() * 8) as u64;
-        let memory = Memory {
-            stack: Region { start: stack_base, len: stack_len, writable: true },
-            regions: regions.to_vec(),
-        };
+        let memory = Memory::new(Region { start: stack_base, len: stack_len, writable: true }, mem);
         self.frames.clear();
         let base = prog.code.as_ptr();
         let mut vm = Vm::<M> {
@@ -158,7 +186,7 @@ impl Interpreter {
             base,
             prog,
             memory: &memory,
-            cctx: CallCtx::new(host, &memory),
+            cctx: callback::call_ctx::<M>(prog, host, &memory, self.budget),
             frames: &mut self.frames,
             may_goto: MAY_GOTO_LOOPS,
             ip: base,
@@ -235,7 +263,7 @@ struct Vm<'a, M> {
     /// Slot 0 of the executable copy of the program.
     base: *const RawInsn,
     prog: &'a Program,
-    memory: &'a Memory,
+    memory: &'a Memory<'a>,
     cctx: CallCtx,
     frames: &'a mut Vec<Frame>,
     may_goto: u64,
@@ -497,10 +525,15 @@ fn call<M: Mode, const P: usize>(vm: &mut Vm<'_, M>, ip: *const RawInsn, remaini
     } else {
         // Helper or kfunc: `imm` was rewritten to an index into `calls` at load.
         let f = vm.prog.calls[insn.imm as usize];
+        vm.cctx.reentry.fp = reg[10];
+        vm.cctx.reentry.depth = vm.frames.len();
+        vm.cctx.reentry.remaining = remaining;
         reg[0] = f(&mut vm.cctx, reg[1], reg[2], reg[3], reg[4], reg[5]);
         if let Some(stop) = vm.cctx.stop.take() {
             return vm.finish(stop_run(stop, pc));
         }
+        // Callbacks the host ran count against the budget (never down to 0: they stop first).
+        let remaining = vm.cctx.reentry.remaining;
         // SAFETY: a call is one slot.
         next(vm, unsafe { ip.add(1) }, remaining, phase::<P>(1))
     }
@@ -515,11 +548,15 @@ fn callx<M: Mode, const P: usize>(vm: &mut Vm<'_, M>, ip: *const RawInsn, remain
         return vm.finish(Err(VmError::UnknownHelper { pc, id }));
     };
     let reg = &mut vm.reg;
+    vm.cctx.reentry.fp = reg[10];
+    vm.cctx.reentry.depth = vm.frames.len();
+    vm.cctx.reentry.remaining = remaining;
     reg[0] = f(&mut vm.cctx, reg[1], reg[2], reg[3], reg[4], reg[5]);
     if let Some(stop) = vm.cctx.stop.take() {
         let pc = vm.pc(ip);
         return vm.finish(stop_run(stop, pc));
     }
+    let remaining = vm.cctx.reentry.remaining;
     // SAFETY: `callx` is one slot.
     next(vm, unsafe { ip.add(1) }, remaining, phase::<P>(1))
 }
@@ -623,10 +660,17 @@ macro_rules! load {
             // SAFETY: handlers run only at instruction starts (see `next`).
             let insn = unsafe { *ip };
             let addr = vm.reg[(insn.regs >> 4) as usize].wrapping_add(insn.off as i64 as u64);
-            mem_check!(vm, ip, addr, core::mem::size_of::<$t>() as u64, false);
-            // SAFETY: checked mode proved the range is inside a readable region; verified mode
-            // relies on the verifier's proof (the caller's obligation in `run_verified`).
-            let v = unsafe { core::ptr::read_unaligned(addr as *const $t) };
+            let size = core::mem::size_of::<$t>() as u64;
+            let v = if M::CHECKED && !vm.memory.contains(addr, size, false) {
+                if !vm.memory.probe_loads {
+                    return out_of_bounds(vm, ip, false, addr, size);
+                }
+                0 // a faulting BPF_PROBE_MEM load reads 0
+            } else {
+                // SAFETY: checked mode proved the range is inside readable memory; verified mode
+                // relies on the verifier's proof (the caller's obligation in `run_verified`).
+                unsafe { core::ptr::read_unaligned(addr as *const $t) }
+            };
             vm.reg[(insn.regs & 0xf) as usize] = v as $wide as u64;
             // SAFETY: a load is one slot.
             next(vm, unsafe { ip.add(1) }, remaining, phase::<P>(1))
@@ -950,6 +994,7 @@ const fn table<M: Mode, const P: usize>() -> [Handler<M>; 256] {
     t[0xd3] = acq_rel_small::<M, P>;
     t[0xcb] = acq_rel_small::<M, P>;
     t[SENTINEL as usize] = fell_off_end::<M>;
+    t[CALLBACK_RET as usize] = callback::callback_return::<M>;
     t
 }
 
@@ -958,6 +1003,7 @@ fn stop_run(stop: Stop, pc: usize) -> Result<u64, VmError> {
     match stop {
         Stop::Return(r0) => Ok(r0),
         Stop::Error(message) => Err(VmError::Host { pc, message }),
+        Stop::Fault(e) => Err(e),
     }
 }
 

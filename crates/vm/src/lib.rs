@@ -16,7 +16,7 @@ mod mem;
 mod program;
 
 pub use error::{LoadError, VmError};
-pub use host::{CallCtx, HostFn, HostFns};
+pub use host::{CallCtx, HostFn, HostFns, FUNC_ADDR_BASE};
 pub use interp::{Interpreter, DEFAULT_BUDGET, MAX_CALL_FRAMES, MAY_GOTO_LOOPS, STACK_SIZE};
-pub use mem::Region;
+pub use mem::{DynamicMemory, Region, RunMemory};
 pub use program::Program;

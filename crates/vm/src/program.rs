@@ -18,12 +18,20 @@ pub struct Program {
     pub(crate) code: Vec<RawInsn>,
     pub(crate) calls: Vec<HostFn>,
     pub(crate) helpers: BTreeMap<i32, HostFn>,
+    /// Slots whose address the program takes (`lddw rX, func`): the callbacks
+    /// [`crate::CallCtx::call_bpf`] may enter, sorted.
+    pub(crate) callbacks: Vec<usize>,
 }
 
 /// The opcode of the sentinel slot appended after the last instruction (`BPF_LD | BPF_IMM | BPF_W`,
 /// which is not a valid instruction, so it can appear nowhere else in an executable copy except as
 /// the unexecuted second half of a `lddw`).
 pub(crate) const SENTINEL: u8 = 0x00;
+
+/// The opcode of the second slot appended after the sentinel: the return address of a callback
+/// run ([`crate::CallCtx::call_bpf`]), which ends that run with R0. (`BPF_LD | BPF_IMM | BPF_H`,
+/// not a valid instruction either.)
+pub(crate) const CALLBACK_RET: u8 = 0x08;
 
 impl Program {
     /// Validates `insns` and resolves its calls against `host`.
@@ -43,6 +51,7 @@ impl Program {
         let mut code = insns.to_vec();
         let mut calls: Vec<HostFn> = Vec::new();
         let mut index_of: BTreeMap<(bool, i32), i32> = BTreeMap::new();
+        let mut callbacks = Vec::new();
         for &(pc, insn) in &decoded {
             match insn {
                 Insn::Ja { off, .. } => check_target(pc, off as i64)?,
@@ -62,6 +71,17 @@ impl Program {
                         calls.len() as i32 - 1
                     });
                 }
+                Insn::LdImm64 { pseudo: Pseudo::Func, imm, .. } => {
+                    // The callback's address: a handle `CallCtx::call_bpf` turns back into the
+                    // slot (what a JIT would patch in as the subprogram's code address).
+                    check_target(pc, imm as i64)?;
+                    let target = (pc as i64 + 1 + imm as i64) as usize;
+                    let addr = crate::host::FUNC_ADDR_BASE + 8 * target as u64;
+                    code[pc].regs &= 0x0f;
+                    code[pc].imm = addr as u32 as i32;
+                    code[pc + 1].imm = (addr >> 32) as u32 as i32;
+                    callbacks.push(target);
+                }
                 Insn::LdImm64 { pseudo, .. } if pseudo != Pseudo::Imm => {
                     let what = match pseudo {
                         Pseudo::MapFd | Pseudo::MapIdx => "a map reference",
@@ -76,7 +96,10 @@ impl Program {
         }
         check_reg_init(&decoded, insns.len())?;
         code.push(RawInsn::new(SENTINEL, 0, 0, 0, 0));
-        Ok(Program { raw: insns.to_vec(), code, calls, helpers: host.helpers.clone() })
+        code.push(RawInsn::new(CALLBACK_RET, 0, 0, 0, 0));
+        callbacks.sort_unstable();
+        callbacks.dedup();
+        Ok(Program { raw: insns.to_vec(), code, calls, helpers: host.helpers.clone(), callbacks })
     }
 
     /// The program's instructions as loaded.
