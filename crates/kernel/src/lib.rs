@@ -11,8 +11,16 @@
 //!   them (same sets, same program types, same hooks, same flags), with the destructors, the
 //!   nested-pointer trust lists and `rcu_protected_types`.
 //!
-//! The kfuncs are declarations for now: calling one ends the run with "kfunc NAME is not
-//! implemented by this host yet". Their implementations will live in the same functions.
+//! - [`model`]: the world the kfuncs act on: [`Kernel`] holds tasks, cgroups and CPUs as objects
+//!   laid out as the host BTF says, reference-counted and reclaimed after an RCU grace period
+//!   ([`objects`]); [`spec`] describes it (a model file, or a snapshot of this machine).
+//! - [`RunCtx`]: one program run (its RCU read-side section, current task and CPU), what a kfunc
+//!   finds behind `CallCtx::host_data`.
+//!
+//! The kfuncs of tasks, cgroups, cpumasks, RCU/preemption/IRQ regions, `bpf_obj_new`/`drop`,
+//! `bpf_iter_num`, dynptrs over memory and XDP packets, and the casts are implemented; the
+//! others (per-CPU objects, refcounts, linked lists, rbtrees, skb dynptrs) are declared and end a
+//! run with "kfunc NAME is not implemented by this host yet".
 
 #![deny(missing_docs)]
 
@@ -32,7 +40,15 @@ macro_rules! declare {
 }
 
 pub mod kfuncs;
+pub mod model;
+pub mod objects;
+mod run;
+pub mod spec;
 pub mod types;
+
+pub use model::{Kernel, KernelConfig, Kind, RefAudit};
+pub use run::RunCtx;
+pub use spec::{ArgSpec, EventSpec, ModelError, ModelSpec};
 
 use kfuncs::{cast, cgroup, cpumask, dynptr, iter, obj, regions, task};
 use kfvm_kfunc::{

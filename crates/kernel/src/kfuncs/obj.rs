@@ -1,24 +1,44 @@
 //! Local objects (`bpf_obj_new`/`drop`), refcounts, linked lists and rbtrees
 //! (kernel/bpf/helpers.c, set `generic_btf_ids`).
 
+use crate::run::{bad_arg, kernel};
 use crate::types::{BpfListHead, BpfListNode, BpfRbNode, BpfRbRoot};
-use kfvm_kfunc::kfunc;
 use kfvm_kfunc::types::*;
-use kfvm_kfunc::Callback;
+use kfvm_kfunc::{kfunc, CallCtx, Callback};
 
 /// The `less` comparator of `bpf_rbtree_add_impl`.
 pub type RbLess = Callback<fn(*mut BpfRbNode, *const BpfRbNode) -> bool>;
 
+/// Allocates a program-local object of the program's BTF type `local_type_id__k`
+/// (`bpf_obj_new()` in bpf_experimental.h), zeroed, referenced; NULL on failure. Its size is
+/// the type's in the program's BTF ([`crate::RunCtx::obj_sizes`], what the kernel's verifier
+/// patches into the call).
+#[kfunc(acquire, ret_null)]
+pub fn bpf_obj_new_impl(ctx: &mut CallCtx, local_type_id__k: u64, meta__ign: *mut c_void) -> *mut c_void {
+    let rc = kernel!(ctx, "bpf_obj_new_impl");
+    let _ = meta__ign;
+    let id = local_type_id__k as u32;
+    let Some(&(_, size)) = rc.obj_sizes.iter().find(|(t, _)| *t == id) else {
+        ctx.fail(format!("kfunc bpf_obj_new_impl: type id {id} is no struct of the program's BTF"));
+        return core::ptr::null_mut();
+    };
+    if size as usize > crate::model::BPF_OBJ_MAX_SIZE {
+        return core::ptr::null_mut();
+    }
+    rc.kernel.alloc_obj(size as usize).map_or(core::ptr::null_mut(), |p| p as *mut c_void)
+}
+
+/// Frees an object from `bpf_obj_new_impl` (after the RCU grace period).
+#[kfunc(release)]
+pub fn bpf_obj_drop_impl(ctx: &mut CallCtx, p__alloc: *mut c_void, meta__ign: *mut c_void) {
+    let rc = kernel!(ctx, "bpf_obj_drop_impl");
+    let _ = meta__ign;
+    if !rc.kernel.free_obj(p__alloc as u64) {
+        bad_arg::<()>(ctx, "bpf_obj_drop_impl", 0, "an object of bpf_obj_new", p__alloc as u64);
+    }
+}
+
 declare! {
-    /// Allocates a program-local object of the program's BTF type `local_type_id__k`
-    /// (`bpf_obj_new()` in bpf_experimental.h), referenced; NULL on failure.
-    #[kfunc(acquire, ret_null)]
-    pub fn bpf_obj_new_impl(local_type_id__k: u64, meta__ign: *mut c_void) -> *mut c_void;
-
-    /// Frees an object from `bpf_obj_new_impl`.
-    #[kfunc(release)]
-    pub fn bpf_obj_drop_impl(p__alloc: *mut c_void, meta__ign: *mut c_void);
-
     /// Allocates a per-CPU program-local object, referenced; NULL on failure.
     #[kfunc(acquire, ret_null)]
     pub fn bpf_percpu_obj_new_impl(local_type_id__k: u64, meta__ign: *mut c_void) -> *mut c_void;
