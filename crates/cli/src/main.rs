@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod kfuncs;
 mod link;
+mod run;
 
 #[derive(Parser)]
 #[command(name = "kfvm", version, about = "Run and verify BPF programs outside the kernel")]
@@ -98,6 +99,49 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run an object's programs against the kernel model: attach each to its hook, replay the
+    /// model's events (every cgroup fires cgroup_mkdir, every task task_newtask, then the
+    /// events of the model file), print bpf_printk lines as they come, then a summary per
+    /// program.
+    Run {
+        /// The object file.
+        obj: PathBuf,
+        /// A model file (TOML: CPUs, cgroups, tasks, events); default: a snapshot of this machine.
+        #[arg(long, value_name = "FILE")]
+        model: Option<PathBuf>,
+        /// Print every map's contents at the end.
+        #[arg(long)]
+        maps: bool,
+        /// Do not ask the verifier: run in the interpreter's checked mode.
+        #[arg(long)]
+        checked: bool,
+    },
+    /// Run one program, as BPF_PROG_TEST_RUN does: prints `retval: N` and the average duration.
+    TestRun {
+        /// The object file.
+        obj: PathBuf,
+        /// The program.
+        #[arg(long)]
+        prog: String,
+        /// A hook argument, in order: an integer, `task:PID`, `cgroup:ID` or `cgroup:/path`.
+        #[arg(long = "arg", value_name = "V", allow_hyphen_values = true)]
+        args: Vec<String>,
+        /// The packet of an XDP program, or the context of a syscall program.
+        #[arg(long, value_name = "FILE")]
+        data_in: Option<PathBuf>,
+        /// Runs (the duration is their average).
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+        /// A model file; default: a snapshot of this machine.
+        #[arg(long, value_name = "FILE")]
+        model: Option<PathBuf>,
+        /// JSON: {"retval": N, "duration_ns": D, ...}.
+        #[arg(long)]
+        json: bool,
+        /// Do not ask the verifier: run in the interpreter's checked mode.
+        #[arg(long)]
+        checked: bool,
+    },
     /// BTF tools.
     Btf {
         #[command(subcommand)]
@@ -138,6 +182,10 @@ fn main() -> ExitCode {
         Command::Objdump { obj, prog } => cmd_objdump(&obj, prog.as_deref()),
         Command::Link { obj, prog, target, kconfig, verbose } => {
             link::cmd_link(&obj, prog.as_deref(), &target, kconfig.as_deref(), verbose)
+        }
+        Command::Run { obj, model, maps, checked } => run::cmd_run(&obj, model.as_deref(), maps, checked),
+        Command::TestRun { obj, prog, args, data_in, repeat, model, json, checked } => {
+            run::cmd_test_run(&obj, &prog, &args, data_in.as_deref(), repeat, model.as_deref(), json, checked)
         }
         Command::Kfuncs { prog_type, json } => kfuncs::cmd_kfuncs(prog_type.as_deref(), json),
         Command::Btf { command: BtfCommand::Dump { file, host, format } } => {

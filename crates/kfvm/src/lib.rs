@@ -11,7 +11,8 @@
 //! - [`kfunc`]: the kfunc model: flags, annotations, sets, hooks, registration, host BTF,
 //!   `#[kfunc]` and `#[derive(HostType)]`;
 //! - [`kernel`]: the built-in kernel model (host types and the core kfunc catalogue);
-//! - [`vm`]: the interpreter and the host-call ABI.
+//! - [`vm`]: the interpreter and the host-call ABI;
+//! - [`runtime`]: an object's maps and programs bound to the kernel model, hooks, events, runs.
 //!
 //! [`conformance`] runs the bpf_conformance ISA suite.
 
@@ -25,4 +26,5 @@ pub use kfvm_kernel as kernel;
 pub use kfvm_kfunc as kfunc;
 pub use kfvm_link as link;
 pub use kfvm_object as object;
+pub use kfvm_runtime as runtime;
 pub use kfvm_vm as vm;
