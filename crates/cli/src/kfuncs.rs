@@ -97,7 +97,11 @@ pub(crate) fn cmd_kfuncs(prog_type: Option<&str>, json: bool) -> Result<ExitCode
                 .map(|(h, f)| format!("{{\"hook\": {}, \"flags\": [{}]}}", js(h.name()), list(f.names())));
             let _ = write!(out, "\"hooks\": [{}], ", hooks.collect::<Vec<_>>().join(", "));
             let _ = write!(out, "\"sets\": [{}], ", list(r.sets.iter().map(String::as_str)));
-            let _ = write!(out, "\"prog_types\": [{}], ", list(r.prog_types.iter().map(|t| t.name())));
+            let _ = write!(
+                out,
+                "\"prog_types\": [{}], ",
+                list(r.prog_types.iter().map(|t| t.name().to_ascii_uppercase()))
+            );
             match r.k.deprecation() {
                 None => out.push_str("\"deprecation\": null"),
                 Some(d) => {
@@ -123,7 +127,7 @@ pub(crate) fn cmd_kfuncs(prog_type: Option<&str>, json: bool) -> Result<ExitCode
             }
         }
         let what = match prog_type {
-            Some(t) => format!(" callable from {t}"),
+            Some(t) => format!(" callable from {}", t.c_name()),
             None => String::new(),
         };
         let _ = writeln!(out, "{} kfuncs{what}", rows.len());
@@ -151,8 +155,8 @@ fn js(s: &str) -> String {
     o
 }
 
-fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    items.map(js).collect::<Vec<_>>().join(", ")
+fn list<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
+    items.map(|s| js(s.as_ref())).collect::<Vec<_>>().join(", ")
 }
 
 /// Output formats of `kfvm btf dump`.

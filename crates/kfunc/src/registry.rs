@@ -32,7 +32,8 @@ pub enum RegisterError {
     },
     /// `btf_populate_kfunc_set()`: the program type maps to `BTF_KFUNC_HOOK_MAX`.
     #[error(
-        "set {set}: program type {prog_type} has no kfunc hook in Linux 6.18 (bpf_prog_type_to_kfunc_hook)"
+        "set {set}: program type {} has no kfunc hook in Linux 6.18 (bpf_prog_type_to_kfunc_hook)",
+        prog_type.c_name()
     )]
     NoHook {
         /// The set.

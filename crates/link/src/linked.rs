@@ -8,7 +8,7 @@ use std::sync::Arc;
 use kfvm_btf::{Btf, CoreReloKind, Kind};
 use kfvm_isa::disasm::{self, Options, Symbols};
 use kfvm_isa::{CallKind, Pseudo, RawInsn};
-use kfvm_kfunc::{BpfProgType, ProgInfo};
+use kfvm_kfunc::ProgInfo;
 use kfvm_object::{
     AttachTarget, AttachType, CommentTag, ExternKind, FuncInfo, LineInfo, MapDef, Object, ProgType,
     RelocKind, SubprogPlacement,
@@ -141,16 +141,9 @@ pub struct LinkedProgram {
 }
 
 impl LinkedProgram {
-    /// The program type as the kfunc model has it. `kfvm_object::ProgType` and
-    /// `kfvm_kfunc::BpfProgType` are both `enum bpf_prog_type` with the kernel's numbers; this
-    /// converts by number until one enum serves both crates.
-    pub fn bpf_prog_type(&self) -> BpfProgType {
-        BpfProgType::from_raw(self.prog_type.as_u32()).unwrap_or(BpfProgType::Unspec)
-    }
-
     /// What a kfunc lookup knows about this program ([`kfvm_kfunc::KfuncRegistry::is_allowed`]).
     pub fn prog_info(&self) -> ProgInfo {
-        let mut p = ProgInfo::new(self.bpf_prog_type());
+        let mut p = ProgInfo::new(self.prog_type);
         p.expected_attach_type = self.expected_attach_type.map_or(0, AttachType::as_u32);
         p.sleepable = self.sleepable;
         p.attach_func_name = self.attach_target.as_ref().map(|t| t.name.clone());

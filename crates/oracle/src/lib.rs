@@ -12,27 +12,30 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_PROG_TEST_RUN: libc::c_long = 10;
 
-/// Program types used by tests (`enum bpf_prog_type`).
+/// Program types used by tests (`enum bpf_prog_type`), as the numbers `bpf()` takes: those of
+/// [`kfvm_uapi::ProgType`].
 pub mod prog_type {
+    use kfvm_uapi::ProgType;
+
     /// `BPF_PROG_TYPE_SOCKET_FILTER`
-    pub const SOCKET_FILTER: u32 = 1;
+    pub const SOCKET_FILTER: u32 = ProgType::SocketFilter.as_u32();
     /// `BPF_PROG_TYPE_KPROBE`
-    pub const KPROBE: u32 = 2;
+    pub const KPROBE: u32 = ProgType::Kprobe.as_u32();
     /// `BPF_PROG_TYPE_SCHED_CLS`
-    pub const SCHED_CLS: u32 = 3;
+    pub const SCHED_CLS: u32 = ProgType::SchedCls.as_u32();
     /// `BPF_PROG_TYPE_SCHED_ACT`
-    pub const SCHED_ACT: u32 = 4;
+    pub const SCHED_ACT: u32 = ProgType::SchedAct.as_u32();
     /// `BPF_PROG_TYPE_TRACEPOINT`
-    pub const TRACEPOINT: u32 = 5;
+    pub const TRACEPOINT: u32 = ProgType::Tracepoint.as_u32();
     /// `BPF_PROG_TYPE_XDP`
-    pub const XDP: u32 = 6;
+    pub const XDP: u32 = ProgType::Xdp.as_u32();
     /// `BPF_PROG_TYPE_SYSCALL`: runs from `BPF_PROG_TEST_RUN` with a user buffer as context; must
     /// be loaded with [`F_SLEEPABLE`](super::F_SLEEPABLE).
-    pub const SYSCALL: u32 = 31;
+    pub const SYSCALL: u32 = ProgType::Syscall.as_u32();
 }
 
 /// `BPF_F_SLEEPABLE`
-pub const F_SLEEPABLE: u32 = 1 << 4;
+pub const F_SLEEPABLE: u32 = kfvm_uapi::BPF_F_SLEEPABLE;
 
 #[repr(C)]
 #[derive(Default)]
