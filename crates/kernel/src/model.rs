@@ -143,6 +143,8 @@ pub(crate) struct Inner {
     next_css_id: AtomicI32,
     next_cgroup_id: AtomicU64,
     pub(crate) distribute: AtomicU32,
+    /// Reclaims deferred and not run yet.
+    pending: std::sync::atomic::AtomicUsize,
     origin: String,
 }
 
@@ -275,6 +277,7 @@ impl Kernel {
             next_css_id: AtomicI32::new(1),
             next_cgroup_id: AtomicU64::new(2),
             distribute: AtomicU32::new(u32::MAX),
+            pending: std::sync::atomic::AtomicUsize::new(0),
             origin,
         };
         // The hierarchy's cgroup_root.
@@ -367,8 +370,13 @@ impl Kernel {
     pub(crate) fn put(&self, kind: Kind, idx: usize) {
         if self.0.cache(kind).put(idx) {
             let inner = self.0.clone();
+            self.0.pending.fetch_add(1, Ordering::AcqRel);
             let guard = crossbeam_epoch::pin();
-            guard.defer(move || Kernel(inner).reclaim(kind, idx));
+            guard.defer(move || {
+                let k = Kernel(inner);
+                k.reclaim(kind, idx);
+                k.0.pending.fetch_sub(1, Ordering::AcqRel);
+            });
         }
     }
 
@@ -419,10 +427,30 @@ impl Kernel {
 
     /// Waits until objects released so far are reclaimed: the RCU grace period of every run
     /// that ended, then their reclaim (which may release more objects).
+    ///
+    /// Must not be called inside a run (its own read-side section would never end).
     pub fn synchronize_rcu(&self) {
+        for i in 0..1_000_000u32 {
+            if self.0.pending.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            crossbeam_epoch::pin().flush();
+            if i > 1000 {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// Runs whatever reclaim is due now, without waiting for anything (safe inside a run).
+    pub fn reclaim_due(&self) {
         for _ in 0..64 {
             crossbeam_epoch::pin().flush();
         }
+    }
+
+    /// Reclaims deferred past the grace period and not run yet.
+    pub fn pending_reclaims(&self) -> usize {
+        self.0.pending.load(Ordering::Acquire)
     }
 
     /// Enters an RCU read-side critical section, held until the guard drops. Every program run
@@ -440,12 +468,16 @@ impl Kernel {
 
     /// Builds a cgroup object at normalised `path` with `id`; its slot (one reference: the
     /// tables').
+    /// Builds a cgroup object at normalised `path` with `id`, under `parent` (a reference the
+    /// caller took, which the new cgroup keeps, or drops on failure); its slot (one reference:
+    /// the tables').
     fn new_cgroup_obj(&self, path: &str, id: u64, parent: Option<usize>) -> Result<usize, String> {
         let cgc = self.0.cache(Kind::Cgroup);
+        let mut held = Held { kernel: self, refs: parent.iter().map(|&p| (Kind::Cgroup, p)).collect() };
         let (plevel, pptr) = match parent {
             Some(p) => {
                 let pp = cgc.addr(p) as *mut Cgroup;
-                // SAFETY: the parent is live (held by the tables).
+                // SAFETY: the parent is referenced by the caller.
                 (unsafe { (*pp).level } as usize, pp)
             }
             None => (usize::MAX, std::ptr::null_mut()),
@@ -456,23 +488,19 @@ impl Kernel {
         }
         let name = if path == "/" { "" } else { path.rsplit('/').next().unwrap_or("") };
         let (ni, np) = self.alloc(Kind::Name, name.len() + 1)?;
+        held.refs.push((Kind::Name, ni));
         // SAFETY: fresh zeroed slot of 256 bytes; names are at most 255 bytes.
         unsafe { std::ptr::copy_nonoverlapping(name.as_ptr(), np, name.len().min(255)) };
-        let (ki, kp) = match self.alloc(Kind::Kernfs, std::mem::size_of::<KernfsNode>()) {
-            Ok(x) => x,
-            Err(e) => {
-                self.put(Kind::Name, ni);
-                return Err(e);
-            }
-        };
+        let (ki, kp) = self.alloc(Kind::Kernfs, std::mem::size_of::<KernfsNode>())?;
+        // The kernfs node owns the name from here.
+        held.refs.pop();
+        // SAFETY: fresh zeroed slot.
+        unsafe { (*(kp as *mut KernfsNode)).name = np as *const c_char };
+        held.refs.push((Kind::Kernfs, ki));
         let len = std::mem::size_of::<Cgroup>() + 8 * (level + 1);
-        let (ci, cp) = match self.alloc(Kind::Cgroup, len) {
-            Ok(x) => x,
-            Err(e) => {
-                self.put(Kind::Kernfs, ki);
-                return Err(e);
-            }
-        };
+        let (ci, cp) = self.alloc(Kind::Cgroup, len)?;
+        // The cgroup owns its parent and kernfs node from here (its reclaim drops them).
+        held.refs.clear();
         let kn = kp as *mut KernfsNode;
         let c = cp as *mut Cgroup;
         let root = self.0.cache(Kind::Root).addr(0) as *mut CgroupRoot;
@@ -482,7 +510,6 @@ impl Kernel {
             (*kn).count = AtomicT(AtomicInner { counter: 1 });
             (*kn).active = AtomicT(AtomicInner { counter: 1 });
             (*kn).__parent = if pptr.is_null() { std::ptr::null_mut() } else { (*pptr).kn };
-            (*kn).name = np as *const c_char;
             (*kn).flags = KERNFS_DIR;
             (*kn).mode = UmodeT(0o040755);
             (*kn).id = id;
@@ -499,7 +526,6 @@ impl Kernel {
             (*c).dom_cgrp = c;
             let anc = addr_of_mut!((*c).ancestors) as *mut *mut Cgroup;
             if !pptr.is_null() {
-                cgc.get(parent.unwrap_or(0));
                 (*c).self_.parent = addr_of_mut!((*pptr).self_);
                 let panc = addr_of_mut!((*pptr).ancestors) as *mut *mut Cgroup;
                 for i in 0..level {
@@ -509,13 +535,9 @@ impl Kernel {
             *anc.add(level) = c;
         }
         // A css_set for the tasks of this cgroup.
-        let (si, sp) = match self.alloc(Kind::CssSet, std::mem::size_of::<CssSet>()) {
-            Ok(x) => x,
-            Err(e) => {
-                self.put(Kind::Cgroup, ci);
-                return Err(e);
-            }
-        };
+        held.refs.push((Kind::Cgroup, ci));
+        let (si, sp) = self.alloc(Kind::CssSet, std::mem::size_of::<CssSet>())?;
+        held.refs.push((Kind::CssSet, si));
         let cs = sp as *mut CssSet;
         cgc.get(ci);
         // SAFETY: fresh zeroed slot; the cgroup is pinned by the css_set.
@@ -525,9 +547,26 @@ impl Kernel {
             (*cs).dfl_cgrp = c;
             (*cs).subsys[0] = addr_of_mut!((*c).self_);
         }
+        // Published under the path table's lock, if the parent is still there (an rmdir may
+        // have removed it meanwhile) and the path and id are still free.
+        let mut paths = self.0.cgroup_paths.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(pp) = parent_path(path) {
+            if !paths.contains_key(&pp) {
+                return Err(format!("cgroup `{path}`: its parent `{pp}` was removed"));
+            }
+        }
+        if paths.contains_key(path) {
+            return Err(format!("cgroup `{path}` exists"));
+        }
+        let mut ids = self.0.cgroup_ids.write().unwrap_or_else(|e| e.into_inner());
+        if ids.contains_key(&id) {
+            return Err(format!("cgroup `{path}`: id {id} is in use"));
+        }
+        // The tables own the cgroup and its css_set from here.
+        held.refs.clear();
         self.0.csets.write().unwrap_or_else(|e| e.into_inner()).insert(ci, si);
-        self.0.cgroup_ids.write().unwrap_or_else(|e| e.into_inner()).insert(id, ci);
-        self.0.cgroup_paths.write().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), ci);
+        ids.insert(id, ci);
+        paths.insert(path.to_string(), ci);
         Ok(ci)
     }
 
@@ -538,13 +577,17 @@ impl Kernel {
             return Err(format!("cgroup `{path}` exists"));
         }
         let parent_p = parent_path(&path).ok_or("the root cgroup exists")?;
-        let parent = *self
-            .0
-            .cgroup_paths
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&parent_p)
-            .ok_or_else(|| format!("cgroup `{path}`: no parent cgroup `{parent_p}`"))?;
+        let parent = {
+            let paths = self.0.cgroup_paths.read().unwrap_or_else(|e| e.into_inner());
+            let p = *paths
+                .get(&parent_p)
+                .ok_or_else(|| format!("cgroup `{path}`: no parent cgroup `{parent_p}`"))?;
+            // The new cgroup's reference to its parent, taken while the table holds one.
+            if !self.0.cache(Kind::Cgroup).try_get(p) {
+                return Err(format!("cgroup `{path}`: its parent `{parent_p}` is being removed"));
+            }
+            p
+        };
         let id = match spec.id {
             Some(id) => {
                 if self.0.cgroup_ids.read().unwrap_or_else(|e| e.into_inner()).contains_key(&id) {
@@ -620,49 +663,65 @@ impl Kernel {
 
     fn new_task_obj(&self, spec: &TaskSpec) -> Result<usize, String> {
         let tasks = self.0.cache(Kind::Task);
-        let pids = self.0.pids.read().unwrap_or_else(|e| e.into_inner());
-        let parent = if spec.pid == 0 {
-            None
-        } else if spec.ppid == 0 {
-            Some(IDLE_SLOT)
-        } else {
-            Some(
-                *pids
-                    .get(&spec.ppid)
-                    .ok_or_else(|| format!("task {}: no parent task {}", spec.pid, spec.ppid))?,
-            )
-        };
-        let leader = if spec.tgid == spec.pid {
-            None
-        } else {
-            let l = *pids
-                .get(&spec.tgid)
-                .ok_or_else(|| format!("task {}: no leader task {}", spec.pid, spec.tgid))?;
-            Some(l)
-        };
-        drop(pids);
-        let cg = normalize_cgroup_path(&spec.cgroup)?;
-        let ci = *self
-            .0
-            .cgroup_paths
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&cg)
-            .ok_or_else(|| format!("task {}: no cgroup `{cg}`", spec.pid))?;
-        let si = *self
-            .0
-            .csets
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&ci)
-            .ok_or("cgroup without css_set")?;
         if let Some(c) = spec.cpus.as_ref().and_then(|l| l.0.iter().find(|&&c| c >= self.0.nr_cpu_ids)) {
             return Err(format!(
                 "task {}: CPU {c} does not exist (the model has {})",
                 spec.pid, self.0.nr_cpu_ids
             ));
         }
+        // References the new task will hold, taken while the tables' own references keep the
+        // objects alive (so a concurrent exit or rmdir cannot make them dead first); released
+        // again if the task cannot be made.
+        let mut held = Held { kernel: self, refs: Vec::new() };
+        let (parent, leader) = {
+            let pids = self.0.pids.read().unwrap_or_else(|e| e.into_inner());
+            let parent = if spec.pid == 0 {
+                None
+            } else if spec.ppid == 0 {
+                Some(IDLE_SLOT)
+            } else {
+                Some(
+                    *pids
+                        .get(&spec.ppid)
+                        .ok_or_else(|| format!("task {}: no parent task {}", spec.pid, spec.ppid))?,
+                )
+            };
+            let leader = if spec.tgid == spec.pid {
+                None
+            } else {
+                Some(
+                    *pids
+                        .get(&spec.tgid)
+                        .ok_or_else(|| format!("task {}: no leader task {}", spec.pid, spec.tgid))?,
+                )
+            };
+            for t in parent.iter().chain(leader.iter()) {
+                if !tasks.try_get(*t) {
+                    return Err(format!("task {}: its parent or leader is exiting", spec.pid));
+                }
+                held.refs.push((Kind::Task, *t));
+            }
+            (parent, leader)
+        };
+        let cg = normalize_cgroup_path(&spec.cgroup)?;
+        let si = {
+            let paths = self.0.cgroup_paths.read().unwrap_or_else(|e| e.into_inner());
+            let ci = *paths.get(&cg).ok_or_else(|| format!("task {}: no cgroup `{cg}`", spec.pid))?;
+            let si = *self
+                .0
+                .csets
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&ci)
+                .ok_or("cgroup without css_set")?;
+            if !self.0.cache(Kind::CssSet).try_get(si) {
+                return Err(format!("task {}: cgroup `{cg}` is being removed", spec.pid));
+            }
+            held.refs.push((Kind::CssSet, si));
+            si
+        };
         let (ri, rp) = self.alloc(Kind::Cred, std::mem::size_of::<Cred>())?;
+        held.refs.push((Kind::Cred, ri));
         let cred = rp as *mut Cred;
         // SAFETY: fresh zeroed slot.
         unsafe {
@@ -677,32 +736,20 @@ impl Kernel {
         let mm = if spec.kthread {
             std::ptr::null_mut()
         } else if let Some(l) = leader {
-            // Threads share their leader's mm.
-            // SAFETY: the leader is live (in the pid table a moment ago, and pinned below).
+            // Threads share their leader's mm (pinned by the leader, which we hold).
+            // SAFETY: the leader is referenced (held above).
             let lmm = unsafe { (*(tasks.addr(l) as *mut TaskStruct)).mm };
-            if !lmm.is_null() {
-                if let Some(mi) = self.0.cache(Kind::Mm).index_of(lmm as u64) {
-                    self.0.cache(Kind::Mm).get(mi);
-                }
+            if let Some(mi) = self.0.cache(Kind::Mm).index_of(lmm as u64) {
+                self.0.cache(Kind::Mm).get(mi);
+                held.refs.push((Kind::Mm, mi));
             }
             lmm
         } else {
-            match self.alloc(Kind::Mm, std::mem::size_of::<MmStruct>()) {
-                Ok((_, p)) => p as *mut MmStruct,
-                Err(e) => {
-                    self.put(Kind::Cred, ri);
-                    return Err(e);
-                }
-            }
+            let (mi, p) = self.alloc(Kind::Mm, std::mem::size_of::<MmStruct>())?;
+            held.refs.push((Kind::Mm, mi));
+            p as *mut MmStruct
         };
-        let (ti, tp) = match self.alloc(Kind::Task, std::mem::size_of::<TaskStruct>()) {
-            Ok(x) => x,
-            Err(e) => {
-                self.put(Kind::Cred, ri);
-                self.put_ptr(Kind::Mm, mm as u64);
-                return Err(e);
-            }
-        };
+        let (ti, tp) = self.alloc(Kind::Task, std::mem::size_of::<TaskStruct>())?;
         let t = tp as *mut TaskStruct;
         let all = 0..self.0.nr_cpu_ids;
         let mask = match &spec.cpus {
@@ -711,7 +758,7 @@ impl Kernel {
         };
         let nr_allowed = spec.cpus.as_ref().map_or(self.0.nr_cpu_ids as i32, |l| l.0.len() as i32);
         // SAFETY: a fresh zeroed slot, published below through the pid table's lock; the objects
-        // it points at are pinned by it (references taken here).
+        // it points at are pinned by it (the references held above).
         unsafe {
             (*t).__state = 1; // TASK_INTERRUPTIBLE
             (*t).usage = RefcountT(RefcountStruct { refs: AtomicT(AtomicInner { counter: 1 }) });
@@ -728,28 +775,17 @@ impl Kernel {
             (*t).exit_signal = 17; // SIGCHLD
             (*t).pid = spec.pid;
             (*t).tgid = spec.tgid;
-            (*t).real_parent = match parent {
-                None => t,
-                Some(p) => {
-                    tasks.get(p);
-                    tasks.addr(p) as *mut TaskStruct
-                }
-            };
+            (*t).real_parent = parent.map_or(t, |p| tasks.addr(p) as *mut TaskStruct);
             (*t).parent = (*t).real_parent;
-            (*t).group_leader = match leader {
-                None => t,
-                Some(l) => {
-                    tasks.get(l);
-                    tasks.addr(l) as *mut TaskStruct
-                }
-            };
+            (*t).group_leader = leader.map_or(t, |l| tasks.addr(l) as *mut TaskStruct);
             (*t).real_cred = cred;
             (*t).cred = cred;
             (*t).comm = comm_of(&spec.comm);
             (*t).loginuid = KuidT(KuidInner { val: UidT(KernelUid32T(u32::MAX)) });
-            self.0.cache(Kind::CssSet).get(si);
             (*t).cgroups = self.0.cache(Kind::CssSet).addr(si) as *mut CssSet;
         }
+        // The task holds the references now (its reclaim drops them).
+        held.refs.clear();
         if spec.pid != 0 {
             let mut pids = self.0.pids.write().unwrap_or_else(|e| e.into_inner());
             if pids.contains_key(&spec.pid) {
@@ -886,6 +922,20 @@ impl Kernel {
 impl DynamicMemory for Inner {
     fn contains(&self, addr: u64, len: u64, write: bool) -> bool {
         self.caches.iter().any(|c| c.contains(addr, len, write))
+    }
+}
+
+/// References taken while building an object, dropped again if it cannot be made.
+struct Held<'a> {
+    kernel: &'a Kernel,
+    refs: Vec<(Kind, usize)>,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        for &(kind, idx) in &self.refs {
+            self.kernel.put(kind, idx);
+        }
     }
 }
 

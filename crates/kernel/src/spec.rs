@@ -38,7 +38,7 @@
 //! [[event]]
 //! rmdir = "/system.slice/a"   # cgroup_rmdir, then the cgroup is gone
 //! [[event]]
-//! packet = "45000014..."      # hex bytes (or { hex = "...", len = N, ifindex = N }): runs xdp programs
+//! packet = "ffffffffffff..." # hex bytes, 14 to 3840 (or { hex = "...", len = N, ifindex = N }): runs xdp programs
 //! [[event]]
 //! hook = "raw_tp/my_event"    # any hook, with its arguments (integers, "task:PID", "cgroup:ID",
 //! args = [1, "task:1"]        # "cgroup:/path")
@@ -622,8 +622,8 @@ impl Checker {
             if let Some(l) = len {
                 data.resize(l, 0);
             }
-            if data.is_empty() || data.len() > 4096 - 256 {
-                return Err(format!("packet: {} bytes (a packet has 1 to 3840)", data.len()));
+            if data.len() < 14 || data.len() > 4096 - 256 {
+                return Err(format!("packet: {} bytes (a packet has 14 to 3840)", data.len()));
             }
             return Ok(EventSpec::Packet(PacketSpec { data, ifindex: ifindex.unwrap_or(1) }));
         }

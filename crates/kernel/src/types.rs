@@ -709,3 +709,64 @@ pub struct XdpMd {
     /// `egress_ifindex`.
     pub egress_ifindex: __u32,
 }
+
+/// `__be16`.
+#[derive(HostType, Debug)]
+#[btf(name = "__be16", typedef)]
+#[repr(transparent)]
+pub struct Be16(pub __u16);
+
+/// `__be32`.
+#[derive(HostType, Debug)]
+#[btf(name = "__be32", typedef)]
+#[repr(transparent)]
+pub struct Be32(pub __u32);
+
+/// `__sum16`.
+#[derive(HostType, Debug)]
+#[btf(name = "__sum16", typedef)]
+#[repr(transparent)]
+pub struct Sum16(pub __u16);
+
+/// `struct ethhdr` (UAPI `<linux/if_ether.h>`), so XDP programs built against `vmlinux.h`
+/// relocate their header accesses.
+#[derive(HostType, Debug)]
+#[repr(C)]
+pub struct Ethhdr {
+    /// `h_dest`.
+    pub h_dest: [c_uchar; 6],
+    /// `h_source`.
+    pub h_source: [c_uchar; 6],
+    /// `h_proto`.
+    pub h_proto: Be16,
+}
+
+/// `struct iphdr` (UAPI `<linux/ip.h>`). The first byte holds the `ihl:4` and `version:4`
+/// bitfields, which the model's BTF does not describe (a program reading them does not
+/// relocate); `saddr` and `daddr` are members (the kernel nests them in an anonymous union,
+/// which CO-RE finds by name).
+#[derive(HostType, Debug)]
+#[repr(C)]
+pub struct Iphdr {
+    /// `ihl` and `version` (bitfields, not described).
+    #[btf(skip)]
+    pub _ihl_version: __u8,
+    /// `tos`.
+    pub tos: __u8,
+    /// `tot_len`.
+    pub tot_len: Be16,
+    /// `id`.
+    pub id: Be16,
+    /// `frag_off`.
+    pub frag_off: Be16,
+    /// `ttl`.
+    pub ttl: __u8,
+    /// `protocol`.
+    pub protocol: __u8,
+    /// `check`.
+    pub check: Sum16,
+    /// `saddr`.
+    pub saddr: Be32,
+    /// `daddr`.
+    pub daddr: Be32,
+}

@@ -1,0 +1,63 @@
+//! Bad input gets a clear error naming the problem, never a panic: an unknown hook, arguments
+//! that do not fit the hook, a missing packet, programs that misuse kfuncs in checked mode.
+
+mod support;
+
+use kfvm_kernel::{ArgSpec, Kernel, KernelConfig};
+use kfvm_runtime::{LoadOptions, Runtime};
+
+#[test]
+fn unknown_hook() {
+    let spec = support::spec("doc.toml");
+    let kernel = Kernel::from_spec(&spec, KernelConfig::small()).unwrap();
+    let registry = kfvm_kernel::registry();
+    let e = Runtime::load(
+        &kernel,
+        &registry,
+        &support::linked("bad_hook.bpf.o", &registry),
+        &LoadOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("program nowhere: unknown hook `tp_btf/no_such_tracepoint`: the model has no tracepoint `no_such_tracepoint` (it has: task_newtask, "), "{e}");
+}
+
+#[test]
+fn arguments_that_do_not_fit_the_hook() {
+    let (kernel, rt, audit, _) = support::setup("kfuncs_doc.bpf.o", "doc.toml", KernelConfig::small());
+    let args = |a: &[&str]| a.iter().map(|s| ArgSpec::parse(s).unwrap()).collect::<Vec<_>>();
+    let cases: &[(&str, &[&str], &str)] = &[
+        (
+            "task_get_pid_example",
+            &["cgroup:1", "0"],
+            "tp_btf/task_newtask(struct task_struct * task, an integer clone_flags): argument 1 (`task`) is struct task_struct *: give task:PID, not a cgroup",
+        ),
+        ("task_get_pid_example", &["task:1"], "takes 2 arguments; 1 given"),
+        ("task_get_pid_example", &["task:999", "0"], "argument `task:999`: no task 999 in the model"),
+        ("cgrp_ancestor_example", &["cgroup:/nope"], "argument `cgroup:/nope`: no cgroup `/nope` in the model"),
+        ("cgrp_ancestor_example", &["7", "0"], "argument 1 (`cgrp`) is struct cgroup *: give cgroup:ID or cgroup:/path, not an integer"),
+        ("no_such_prog", &[], "no program `no_such_prog` (the object has: task_acquire_release_example, "),
+    ];
+    for (prog, a, want) in cases {
+        let e = rt.test_run(prog, &args(a), None, 1).unwrap_err().to_string();
+        assert!(e.contains(want), "{prog} {a:?}: {e}");
+    }
+    let e = rt.test_run("task_get_pid_example", &[], Some(&[1, 2, 3]), 1).unwrap_err().to_string();
+    assert!(e.contains("programs take arguments (--arg), not --data-in"), "{e}");
+    for bad in ["task:x", "cgroup:", "12abc"] {
+        assert!(ArgSpec::parse(bad).is_err(), "{bad}");
+    }
+    support::leak_audit(&kernel, rt, &audit);
+}
+
+#[test]
+fn xdp_needs_a_packet() {
+    let (kernel, rt, audit, _) = support::setup("xdp.bpf.o", "doc.toml", KernelConfig::small());
+    let e = rt.test_run("xdp_bounce_ipv4", &[], None, 1).unwrap_err().to_string();
+    assert_eq!(e, "xdp programs run on a packet: give --data-in FILE");
+    let e = rt.test_run("xdp_bounce_ipv4", &[], Some(&vec![0; 5000]), 1).unwrap_err().to_string();
+    assert_eq!(e, "a packet has 14 to 3840 bytes; 5000 given");
+    let e = rt.test_run("xdp_bounce_ipv4", &[], Some(&[1, 2, 3]), 1).unwrap_err().to_string();
+    assert_eq!(e, "a packet has 14 to 3840 bytes; 3 given");
+    support::leak_audit(&kernel, rt, &audit);
+}

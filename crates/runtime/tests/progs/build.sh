@@ -1,0 +1,14 @@
+#!/bin/sh
+# Rebuilds the test objects against this machine's vmlinux.h (not committed: 130k lines).
+# Needs clang and bpftool; the objects are committed, so `cargo test` needs neither.
+set -eu
+cd "$(dirname "$0")"
+CLANG=${CLANG:-$(command -v clang || command -v clang-19)}
+STRIP=${STRIP:-$(command -v llvm-strip || command -v llvm-strip-19)}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$tmp/vmlinux.h"
+for src in *.bpf.c; do
+	"$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -I"$tmp" -c "$src" -o "${src%.c}.o"
+	"$STRIP" -g "${src%.c}.o"
+done
