@@ -42,8 +42,7 @@ fn expected() -> u64 {
 }
 
 /// Instructions one run executes, measured: the smallest budget that lets the run finish. A run
-/// stops with `BudgetExhausted` as soon as its remaining budget reaches zero, so a run of `n`
-/// instructions needs a budget of `n + 1`.
+/// of `n` instructions needs a budget of exactly `n`.
 fn executed_insns(prog: &Program, ctx: &mut [u8; 8]) -> u64 {
     let mut vm = Interpreter::new();
     let mut ok = |budget: u64| {
@@ -65,7 +64,7 @@ fn executed_insns(prog: &Program, ctx: &mut [u8; 8]) -> u64 {
             lo = mid + 1;
         }
     }
-    lo - 1
+    lo
 }
 
 fn bench_alu_4k(c: &mut Criterion) {

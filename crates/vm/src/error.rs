@@ -32,6 +32,13 @@ pub enum LoadError {
         /// The kfunc's BTF id.
         btf_id: i32,
     },
+    /// An instruction writes R10, the read-only frame pointer (kernel: `frame pointer is read
+    /// only`).
+    #[error("insn {pc}: frame pointer is read only")]
+    FramePointerWrite {
+        /// The writing instruction's slot index.
+        pc: usize,
+    },
     /// An instruction reads a register that no path has written (kernel: `R%d !read_ok`). Running
     /// it would expose whatever the register last held, a host address for instance.
     #[error("insn {pc}: R{reg} !read_ok")]

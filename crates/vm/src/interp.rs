@@ -199,7 +199,9 @@ impl Interpreter {
         }
         vm.reg[10] = stack_base + stack_len;
 
-        let mut exit = next(&mut vm, base, self.budget, 0);
+        // `next` counts an instruction down before running it and stops at zero, so a budget of
+        // n allows exactly n instructions.
+        let mut exit = next(&mut vm, base, self.budget.saturating_add(1), 0);
         loop {
             match exit {
                 Exit::Done => return vm.result,

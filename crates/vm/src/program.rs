@@ -171,6 +171,9 @@ fn check_reg_init(decoded: &[(usize, Insn)], len: usize) -> Result<(), LoadError
         let (pc, insn) = decoded[i];
         let s = state[i].expect("queued instructions have a state");
         let (reads, writes) = uses(&insn);
+        if writes & FP != 0 {
+            return Err(LoadError::FramePointerWrite { pc });
+        }
         if let Some(r) = (0..11u8).find(|r| reads & !s & (1 << r) != 0) {
             return Err(LoadError::UninitRegister { pc, reg: r });
         }

@@ -36,21 +36,21 @@ fn a_long_run_fits_a_small_native_stack() {
 
 #[test]
 fn the_budget_is_exact_across_yields() {
-    // call, two setup moves, 3 a round, two exits; a budget of n allows n - 1 of them.
+    // call, two setup moves, 3 a round, two exits; a budget of n allows n of them.
     let prog = looping(1000);
     let total = 3 + 3 * 1000 + 2;
     let mut vm = Interpreter::new();
     for budget in [1, 2, 255, 256, 257, 511, 512, 513, 1024, total - 1, total, total + 1] {
         vm.set_budget(budget);
         let r = vm.run(&prog, &[], &[], std::ptr::null_mut());
-        if budget > total {
+        if budget >= total {
             assert_eq!(r, Ok(500_500), "budget {budget}");
         } else {
-            // The instruction that would have been number `budget` is not run: its slot is
+            // The instruction that would have been number `budget + 1` is not run: its slot is
             // reported.
             let Err(VmError::BudgetExhausted { pc, budget: b }) = r else { panic!("budget {budget}: {r:?}") };
             assert_eq!(b, budget);
-            let executed = budget - 1;
+            let executed = budget;
             // Slots run in order: call, then body from slot 2: 2 setup, then 3 a round, then exit x2.
             let expected_pc = match executed {
                 0 => 0,

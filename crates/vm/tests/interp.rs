@@ -65,8 +65,14 @@ fn runaway_programs_exhaust_the_budget() {
     let mut vm = Interpreter::new();
     vm.set_budget(1000);
     let e = vm.run(&p, &[], &[], std::ptr::null_mut()).unwrap_err();
-    assert_eq!(e, VmError::BudgetExhausted { pc: 1, budget: 1000 });
-    assert_eq!(e.to_string(), "insn 1: instruction budget of 1000 exhausted");
+    assert_eq!(e, VmError::BudgetExhausted { pc: 2, budget: 1000 });
+    assert_eq!(e.to_string(), "insn 2: instruction budget of 1000 exhausted");
+    // A budget of exactly the instructions a run needs is enough.
+    let p = load("r0 = 1\nr0 += 1\nexit");
+    vm.set_budget(3);
+    assert_eq!(vm.run(&p, &[], &[], std::ptr::null_mut()), Ok(2));
+    vm.set_budget(2);
+    assert!(vm.run(&p, &[], &[], std::ptr::null_mut()).is_err());
 }
 
 #[test]
@@ -105,6 +111,12 @@ fn load_refuses_what_cannot_run() {
     // After a call R1-R5 are gone, as in the kernel.
     let e = Program::load(&asm("r1 = 1\ncall 1\nr0 = r1\nexit"), &h).unwrap_err();
     assert_eq!(e.to_string(), "insn 2: R1 !read_ok");
+    // R10 is read only, whatever writes it.
+    for src in ["r10 = 0\nr0 = 0\nexit", "r0 = 0\nr10 = *(u64 *)(r10 -8)\nexit", "r10 += 8\nr0 = 0\nexit"] {
+        let e = Program::load(&asm(src), &h).unwrap_err();
+        assert!(matches!(e, LoadError::FramePointerWrite { .. }), "{src}: {e}");
+        assert!(e.to_string().ends_with("frame pointer is read only"), "{e}");
+    }
     // Jumping into the middle of a lddw.
     let e = Program::load(&asm("goto pc+1\nr0 = 0x1 ll\nexit"), &h).unwrap_err();
     assert!(matches!(e, LoadError::JumpOutOfRange { .. }), "{e}");
