@@ -253,6 +253,7 @@ pub fn register_core(reg: &mut KfuncRegistry, opts: CoreOptions) -> Result<(), R
     reg.add_type::<XdpMd>()?;
     reg.add_type::<Ethhdr>()?;
     reg.add_type::<Iphdr>()?;
+    reg.add_type::<PtRegs>()?;
     reg.add_type::<BpfIterNum>()?;
     reg.add_type::<BpfDynptr>()?;
     reg.add_type::<BpfListHead>()?;

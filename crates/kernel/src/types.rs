@@ -770,3 +770,52 @@ pub struct Iphdr {
     /// `daddr`.
     pub daddr: Be32,
 }
+
+/// `struct pt_regs` (x86-64): the context of kprobe programs. The model puts a probed
+/// function's arguments in `di, si, dx, cx, r8, r9`, as the x86-64 calling convention does.
+#[derive(HostType, Debug)]
+#[repr(C)]
+pub struct PtRegs {
+    /// `r15`.
+    pub r15: c_ulong,
+    /// `r14`.
+    pub r14: c_ulong,
+    /// `r13`.
+    pub r13: c_ulong,
+    /// `r12`.
+    pub r12: c_ulong,
+    /// `bp`.
+    pub bp: c_ulong,
+    /// `bx`.
+    pub bx: c_ulong,
+    /// `r11`.
+    pub r11: c_ulong,
+    /// `r10`.
+    pub r10: c_ulong,
+    /// `r9`.
+    pub r9: c_ulong,
+    /// `r8`.
+    pub r8: c_ulong,
+    /// `ax`.
+    pub ax: c_ulong,
+    /// `cx`.
+    pub cx: c_ulong,
+    /// `dx`.
+    pub dx: c_ulong,
+    /// `si`.
+    pub si: c_ulong,
+    /// `di`.
+    pub di: c_ulong,
+    /// `orig_ax`.
+    pub orig_ax: c_ulong,
+    /// `ip`.
+    pub ip: c_ulong,
+    /// `cs`.
+    pub cs: c_ulong,
+    /// `flags`.
+    pub flags: c_ulong,
+    /// `sp`.
+    pub sp: c_ulong,
+    /// `ss`.
+    pub ss: c_ulong,
+}

@@ -21,11 +21,21 @@ pub(crate) fn linked(obj: &str, registry: &kfvm_kfunc::KfuncRegistry) -> kfvm_li
 
 /// A kernel from `model`, the object `obj` loaded on it, and the audit taken before loading.
 pub(crate) fn setup(obj: &str, model: &str, cfg: KernelConfig) -> (Kernel, Runtime, RefAudit, ModelSpec) {
+    setup_with(obj, model, cfg, &LoadOptions::default())
+}
+
+/// [`setup`] with load options.
+pub(crate) fn setup_with(
+    obj: &str,
+    model: &str,
+    cfg: KernelConfig,
+    opts: &LoadOptions,
+) -> (Kernel, Runtime, RefAudit, ModelSpec) {
     let spec = spec(model);
     let kernel = Kernel::from_spec(&spec, cfg).unwrap();
     let audit = kernel.audit();
     let registry = kfvm_kernel::registry();
-    let rt = Runtime::load(&kernel, &registry, &linked(obj, &registry), &LoadOptions::default()).unwrap();
+    let rt = Runtime::load(&kernel, &registry, &linked(obj, &registry), opts).unwrap();
     (kernel, rt, audit, spec)
 }
 
