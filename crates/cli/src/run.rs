@@ -70,7 +70,7 @@ pub(crate) fn cmd_run(
     println!("{:<28} {:<28} {:>8} {:>12}  mode", "program", "hook", "runs", "avg ns");
     for p in rt.progs() {
         let (runs, ns) = p.stats();
-        let avg = if runs == 0 { 0 } else { ns / runs };
+        let avg = ns.checked_div(runs).unwrap_or(0);
         let mode = match p.mode {
             Mode::Verified => "verified",
             Mode::Checked(_) => "checked",

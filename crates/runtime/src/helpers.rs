@@ -495,7 +495,7 @@ extern "C" fn bpf_loop(
 extern "C" fn kptr_xchg(ctx: &mut CallCtx, dst: u64, new: u64, _: u64, _: u64, _: u64) -> u64 {
     let (rc, ext) = run!(ctx, "bpf_kptr_xchg");
     let in_map = ext.maps.iter().any(|m| m.is_kptr_field(dst));
-    if !in_map && !(dst % 8 == 0 && rc.kernel.memory().contains(dst, 8, true)) {
+    if !(in_map || dst % 8 == 0 && rc.kernel.memory().contains(dst, 8, true)) {
         return fail(ctx, "bpf_kptr_xchg", format!("{dst:#x} is not a kptr field"));
     }
     // SAFETY: an aligned kptr field of a live map value (or of a program-owned object); kptr

@@ -315,7 +315,7 @@ impl Runtime {
         let mut progs = Vec::new();
         for p in &obj.programs {
             let wanted = match &opts.only {
-                Some(names) => names.iter().any(|n| *n == p.name),
+                Some(names) => names.contains(&p.name),
                 None => p.autoload,
             };
             if !wanted {
@@ -538,7 +538,7 @@ impl Runtime {
             strs.iter().filter(|s| !s.is_empty()).map(|s| Region::readonly(s)).collect();
         match &self.progs[idx].hook {
             Hook::Function { regs: true, .. } => {
-                let mut regs = vec![0u64; PT_REGS_SIZE / 8];
+                let mut regs = [0u64; PT_REGS_SIZE / 8];
                 for (v, off) in vals.iter().zip(PT_REGS_ARGS) {
                     regs[off / 8] = *v;
                 }

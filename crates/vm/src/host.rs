@@ -65,7 +65,7 @@ impl CallCtx {
     pub(crate) fn new(host: *mut c_void, memory: *const Memory<'_>) -> Self {
         CallCtx {
             host,
-            memory: memory as *const Memory<'static>,
+            memory: memory.cast::<Memory<'static>>(),
             stop: None,
             reentry: Reentry { run: None, prog: core::ptr::null(), fp: 0, depth: 0, remaining: 0, budget: 0 },
         }

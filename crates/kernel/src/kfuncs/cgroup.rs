@@ -36,16 +36,22 @@ pub fn bpf_cgroup_ancestor(ctx: &mut CallCtx, cgrp: *mut Cgroup, level: c_int) -
     if rc.kernel.slot_of(cgrp).is_none() {
         return bad_arg(ctx, "bpf_cgroup_ancestor", 0, "a cgroup", cgrp as u64);
     }
-    // SAFETY: a live cgroup; `ancestors[0..=level]` is filled at creation and never changes.
-    let ancestor = unsafe {
-        if level > (*cgrp).level || level < 0 {
-            return core::ptr::null_mut();
-        }
-        *(core::ptr::addr_of!((*cgrp).ancestors) as *const *mut Cgroup).add(level as usize)
-    };
+    let Some(ancestor) = ancestor_at(cgrp, level) else { return core::ptr::null_mut() };
     match rc.kernel.slot_of(ancestor) {
         Some(i) if rc.kernel.0.cache(Kind::Cgroup).try_get(i) => ancestor,
         _ => core::ptr::null_mut(),
+    }
+}
+
+/// `cgrp->ancestors[level]`, if `level` is within `0..=cgrp->level`.
+fn ancestor_at(cgrp: *const Cgroup, level: c_int) -> Option<*mut Cgroup> {
+    // SAFETY: a live cgroup (checked by the caller); `ancestors[0..=level]` is filled at
+    // creation and never changes.
+    unsafe {
+        if level > (*cgrp).level || level < 0 {
+            return None;
+        }
+        Some(*(core::ptr::addr_of!((*cgrp).ancestors) as *const *mut Cgroup).add(level as usize))
     }
 }
 

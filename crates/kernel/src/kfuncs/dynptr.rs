@@ -280,6 +280,7 @@ pub fn bpf_dynptr_memset(ctx: &mut CallCtx, p: *mut BpfDynptr, offset: u32, size
 
 /// Reads `size` bytes (a string of at most `size` with `str`) from `src` into the dynptr at
 /// `off`: memory of the model is read (`-EFAULT` elsewhere, as a faulting probe read).
+#[expect(clippy::too_many_arguments, reason = "the kfunc's five arguments, its name and two modes")]
 fn probe_into(
     ctx: &mut CallCtx,
     name: &str,

@@ -64,7 +64,7 @@ pub(crate) fn cgroup_is_descendant(cgrp: *const Cgroup, ancestor: *const Cgroup)
             return false;
         }
         let anc = core::ptr::addr_of!((*cgrp).ancestors) as *const *mut Cgroup;
-        *anc.add(al as usize) as *const Cgroup == ancestor
+        core::ptr::eq(*anc.add(al as usize), ancestor)
     }
 }
 
