@@ -254,6 +254,12 @@ pub fn register_core(reg: &mut KfuncRegistry, opts: CoreOptions) -> Result<(), R
     reg.add_type::<Ethhdr>()?;
     reg.add_type::<Iphdr>()?;
     reg.add_type::<PtRegs>()?;
+    reg.add_type::<tracepoints::TaskNewtask>()?;
+    reg.add_type::<tracepoints::SchedProcessFork>()?;
+    reg.add_type::<tracepoints::SchedProcessExit>()?;
+    reg.add_type::<tracepoints::SchedSwitch>()?;
+    reg.add_type::<tracepoints::CgroupMkdir>()?;
+    reg.add_type::<tracepoints::CgroupRmdir>()?;
     reg.add_type::<BpfIterNum>()?;
     reg.add_type::<BpfDynptr>()?;
     reg.add_type::<BpfListHead>()?;

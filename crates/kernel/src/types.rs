@@ -819,3 +819,48 @@ pub struct PtRegs {
     /// `ss`.
     pub ss: c_ulong,
 }
+
+/// The tracepoints of the model, as `vmlinux` BTF describes them for `tp_btf` programs: each
+/// `btf_trace_NAME` is a pointer to the prototype `void (void *__data, ARGS...)` (what
+/// `attach_btf_id` names and the verifier reads the arguments' types from).
+pub mod tracepoints {
+    use super::{Cgroup, TaskStruct};
+    use kfvm_kfunc::types::*;
+    use kfvm_kfunc::{Callback, HostType};
+
+    /// `btf_trace_task_newtask`.
+    #[derive(HostType, Debug)]
+    #[btf(name = "btf_trace_task_newtask", typedef)]
+    #[repr(transparent)]
+    pub struct TaskNewtask(pub Callback<fn(*mut c_void, *mut TaskStruct, u64)>);
+
+    /// `btf_trace_sched_process_fork`.
+    #[derive(HostType, Debug)]
+    #[btf(name = "btf_trace_sched_process_fork", typedef)]
+    #[repr(transparent)]
+    pub struct SchedProcessFork(pub Callback<fn(*mut c_void, *mut TaskStruct, *mut TaskStruct)>);
+
+    /// `btf_trace_sched_process_exit`.
+    #[derive(HostType, Debug)]
+    #[btf(name = "btf_trace_sched_process_exit", typedef)]
+    #[repr(transparent)]
+    pub struct SchedProcessExit(pub Callback<fn(*mut c_void, *mut TaskStruct, bool)>);
+
+    /// `btf_trace_sched_switch`.
+    #[derive(HostType, Debug)]
+    #[btf(name = "btf_trace_sched_switch", typedef)]
+    #[repr(transparent)]
+    pub struct SchedSwitch(pub Callback<fn(*mut c_void, bool, *mut TaskStruct, *mut TaskStruct, c_uint)>);
+
+    /// `btf_trace_cgroup_mkdir`.
+    #[derive(HostType, Debug)]
+    #[btf(name = "btf_trace_cgroup_mkdir", typedef)]
+    #[repr(transparent)]
+    pub struct CgroupMkdir(pub Callback<fn(*mut c_void, *mut Cgroup, *const c_char)>);
+
+    /// `btf_trace_cgroup_rmdir`.
+    #[derive(HostType, Debug)]
+    #[btf(name = "btf_trace_cgroup_rmdir", typedef)]
+    #[repr(transparent)]
+    pub struct CgroupRmdir(pub Callback<fn(*mut c_void, *mut Cgroup, *const c_char)>);
+}
