@@ -4,6 +4,7 @@
 // raw instructions as they are. Rebuild: ./build.sh.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 
 #define __retval(val) __attribute__((btf_decl_tag("comment:test_retval=" #val)))
 
@@ -222,6 +223,50 @@ int rcu_walk(void *ctx)
 	bpf_rcu_read_unlock();
 	bpf_task_release(t);
 	return (ppid == 0) != (pid == 1);
+}
+
+/* bpf_obj_new / bpf_obj_drop (bpf_experimental.h's macros over the _impl kfuncs). */
+extern void *bpf_obj_new_impl(__u64 local_type_id__k, void *meta__ign) __ksym;
+extern void bpf_obj_drop_impl(void *p__alloc, void *meta__ign) __ksym;
+#define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))
+#define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)
+
+struct node_data {
+	long key;
+	long data[30];
+};
+
+SEC("syscall") __retval(42)
+int obj_new_drop(void *ctx)
+{
+	struct node_data *n = bpf_obj_new(typeof(*n));
+	long r;
+
+	if (!n)
+		return -12;
+	n->key = 40;
+	n->data[29] = 2;
+	r = n->key + n->data[29] + n->data[3];
+	bpf_obj_drop(n);
+	return r;
+}
+
+/* bpf_rdonly_cast: an untrusted view of a task, read through probe loads. */
+extern void *bpf_rdonly_cast(const void *obj__ign, u32 btf_id__k) __ksym;
+
+SEC("syscall") __retval(1)
+int rdonly_cast_task(void *ctx)
+{
+	s32 pid = pid_of(ctx);
+	struct task_struct *t = bpf_task_from_pid(pid), *ro;
+	int ok;
+
+	if (!t)
+		return -2;
+	ro = bpf_rdonly_cast(t, bpf_core_type_id_kernel(struct task_struct));
+	ok = ro->pid == pid;
+	bpf_task_release(t);
+	return ok;
 }
 
 /* ---- for tests/stress.rs (no __retval: their results depend on the moment) ---- */
