@@ -326,7 +326,14 @@ impl Runtime {
             let mode = if opts.no_verify {
                 Mode::Checked("verification skipped".into())
             } else {
-                verify(p, &maps, kernel.nr_cpu_ids())?
+                match verify(p, &maps, kernel.nr_cpu_ids())? {
+                    Mode::Verified if reads_btf_pointers(p, registry) => Mode::Checked(
+                        "verified, but it may load through BTF pointers, whose loads only the checked \
+                         interpreter makes safe (BPF_PROBE_MEM)"
+                            .into(),
+                    ),
+                    m => m,
+                }
             };
             let insns = patch(p, &maps)?;
             let program = Program::load(&insns, &fns)
@@ -419,9 +426,10 @@ impl Runtime {
         let result = INTERP.with(|cell| {
             let run = |vm: &mut Interpreter| match &prog.mode {
                 Mode::Checked(_) => vm.run_in(&prog.program, args, &mem, host),
-                // SAFETY: the verifier accepted the program: its loads and stores stay inside the
-                // memory a run gives it (the context, maps, the stack), and the loads it cannot
-                // prove (BTF pointers) are checked at run time, as `probe_loads` is set.
+                // SAFETY: the verifier accepted the program, so its loads and stores stay inside
+                // the memory a run gives it (the context, maps, the stack); programs that may load
+                // through BTF pointers, which no verifier can prove, never run verified
+                // (`reads_btf_pointers`).
                 Mode::Verified => unsafe { vm.run_verified_in(&prog.program, args, &mem, host) },
             };
             match cell.try_borrow_mut() {
@@ -824,6 +832,23 @@ impl Runtime {
     ) -> Vec<Fired> {
         self.fire("cgroup_mkdir", &[Arg::Cgroup(cg), Arg::Str(path.as_bytes().to_vec())], cur, 0)
     }
+}
+
+/// Whether `p` may hold pointers to kernel objects (its context gives them, or a kfunc or helper
+/// returns them): its loads through them are the kernel's `BPF_PROBE_MEM` loads, which may fault
+/// and must then read 0. The interpreter's verified mode does not check loads, so such a program
+/// runs checked (with `probe_loads`) even when the verifier accepts it.
+fn reads_btf_pointers(p: &LinkedProgram, registry: &KfuncRegistry) -> bool {
+    // TRACING, RAW_TRACEPOINT(_WRITABLE), LSM, STRUCT_OPS, EXT.
+    const BTF_CTX: [u32; 6] = [26, 17, 24, 29, 27, 28];
+    // bpf_get_current_task_btf, bpf_kptr_xchg, bpf_per_cpu_ptr, bpf_this_cpu_ptr.
+    const BTF_HELPERS: [i32; 4] = [158, 194, 153, 154];
+    let returns_pointer =
+        |name: &str| registry.kfunc(name).is_none_or(|k| matches!(k.desc().ret, kfvm_kfunc::CType::Ptr(_)));
+    BTF_CTX.contains(&p.prog_type.as_u32())
+        || p.kfunc_calls.iter().any(|c| returns_pointer(&c.name))
+        || !p.ksym_loads.is_empty()
+        || p.insns.iter().any(|i| i.code == 0x85 && i.src() == 0 && BTF_HELPERS.contains(&i.imm))
 }
 
 /// Asks the verifier about `p`: verified, checked (it cannot decide yet), or rejected.
