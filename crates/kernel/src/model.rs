@@ -184,7 +184,10 @@ impl<T: Object> Ref<T> {
     /// owns, e.g. for a program).
     pub fn into_raw(self) -> *mut T {
         let p = self.as_ptr();
-        std::mem::forget(self);
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again: its kernel handle is dropped once here,
+        // and the object's reference count is left as it is (the caller owns that reference).
+        drop(unsafe { std::ptr::read(&this.kernel) });
         p
     }
 }
