@@ -135,6 +135,33 @@ impl Kind {
         }
     }
 
+    /// The kind's name as libbpf's messages print it (`btf_kind_str`): lower-case, `"void"` for
+    /// void (`"int"`, `"func_proto"`).
+    pub fn libbpf_str(self) -> &'static str {
+        match self {
+            Kind::Void => "void",
+            Kind::Int => "int",
+            Kind::Ptr => "ptr",
+            Kind::Array => "array",
+            Kind::Struct => "struct",
+            Kind::Union => "union",
+            Kind::Enum => "enum",
+            Kind::Fwd => "fwd",
+            Kind::Typedef => "typedef",
+            Kind::Volatile => "volatile",
+            Kind::Const => "const",
+            Kind::Restrict => "restrict",
+            Kind::Func => "func",
+            Kind::FuncProto => "func_proto",
+            Kind::Var => "var",
+            Kind::Datasec => "datasec",
+            Kind::Float => "float",
+            Kind::DeclTag => "decl_tag",
+            Kind::TypeTag => "type_tag",
+            Kind::Enum64 => "enum64",
+        }
+    }
+
     /// `const`, `volatile`, `restrict` or a type tag (libbpf's `btf_is_mod`).
     pub fn is_mod(self) -> bool {
         matches!(self, Kind::Const | Kind::Volatile | Kind::Restrict | Kind::TypeTag)

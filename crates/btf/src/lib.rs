@@ -6,7 +6,8 @@
 //!   [`Btf::resolve_size`], [`Btf::find_member`], [`Btf::decl_tags`],
 //!   [`Btf::funcs_with_decl_tag`] (kfuncs), [`Btf::ptr_type_tags`] (`__rcu`, `__kptr`, ...).
 //! - [`BtfBuilder`] writes BTF bytes (deduplicating strings); [`BtfBuilder::from_btf`] rebuilds
-//!   parsed BTF.
+//!   parsed BTF. [`Btf::patch`] edits sizes, VAR linkages and DATASEC entries in place, strings
+//!   and ids untouched (libbpf's open-time fix-ups of an object's BTF).
 //! - [`dump_c`] prints a `vmlinux.h` as `bpftool btf dump file F format c` does, byte for byte:
 //!   [`CDumpOptions::default`] as bpftool 7.1 (the one installed with this project),
 //!   [`CDumpOptions::bpftool_latest`] as bpftool 7.5+ (sorted, with `extern ... __weak __ksym;`
@@ -27,6 +28,7 @@ mod dump_raw;
 mod error;
 mod ext;
 mod kind;
+mod patch;
 mod query;
 mod types;
 mod validate;
@@ -38,6 +40,7 @@ pub use dump_raw::{dump_raw, dump_raw_type};
 pub use error::{BtfError, TypeProblem};
 pub use ext::{BtfExt, BtfExtHeader, CoreRelo, CoreReloKind, FuncInfo, InfoSection, LineInfo};
 pub use kind::{raw, FuncLinkage, IntEncoding, Kind, VarLinkage};
+pub use patch::BtfPatch;
 pub use query::{essential_name, DeclTag, TypeTags, MAX_NESTING};
 pub use types::{
     ArrayInfo, EnumValue, EnumValues, IntInfo, Member, Members, Param, Params, Type, TypeData, VarSecinfo,

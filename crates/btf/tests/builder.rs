@@ -211,3 +211,66 @@ fn core_flavor_names() {
     assert_eq!(essential_name("x____y"), "x____y");
     assert_eq!(essential_name("é___ü"), "é");
 }
+
+#[test]
+fn patch_edits_words_in_place() {
+    use kfvm_btf::{VarLinkage, VarSecinfo};
+    let vsi = |type_id, offset, size| VarSecinfo { type_id, offset, size };
+    // As clang leaves an object's .data: size 0, offsets 0, entries in declaration order.
+    let mut b = BtfBuilder::new();
+    let int = b.add_int("int", 4, IntEncoding::SIGNED);
+    let a = b.add_var("a", int, VarLinkage::Global);
+    let c = b.add_var("c", int, VarLinkage::Global);
+    let sec = b.add_datasec(".data", 0, &[vsi(c, 0, 4), vsi(a, 0, 4)]);
+    let btf = b.build().unwrap();
+    // libbpf's fix-ups: the section's size, the offsets of the symbols, sorted; `c` hidden.
+    let mut p = btf.patch();
+    p.set_size(sec, 8).unwrap();
+    p.set_datasec_vars(sec, &[vsi(a, 0, 4), vsi(c, 4, 4)]).unwrap();
+    p.set_var_linkage(c, VarLinkage::Static).unwrap();
+    let fixed = p.finish().unwrap();
+    let s = fixed.get(sec).unwrap();
+    assert_eq!(s.size(), Some(8));
+    assert_eq!(s.datasec_vars().collect::<Vec<_>>(), [vsi(a, 0, 4), vsi(c, 4, 4)]);
+    assert_eq!(fixed.get(c).unwrap().var_linkage(), Some(VarLinkage::Static));
+    assert_eq!(fixed.get(a).unwrap().var_linkage(), Some(VarLinkage::Global));
+    // Nothing moved: same length, same strings, only the edited words differ (size, the two
+    // entries' type ids and one offset, a linkage).
+    assert_eq!(fixed.raw_data().len(), btf.raw_data().len());
+    assert_eq!(fixed.raw_strings(), btf.raw_strings());
+    let words = |b: &Btf| b.raw_data().chunks(4).map(|w| w.to_vec()).collect::<Vec<_>>();
+    let changed = words(&btf).iter().zip(words(&fixed)).filter(|(x, y)| *x != y).count();
+    assert_eq!(changed, 5);
+
+    // Refusals: wrong kind, another number of entries, unknown id; and the result is validated.
+    let mut p = btf.patch();
+    assert!(matches!(p.set_size(a, 4), Err(BtfError::WrongKind { .. })));
+    assert!(matches!(p.set_var_linkage(sec, VarLinkage::Static), Err(BtfError::WrongKind { .. })));
+    assert!(matches!(p.set_datasec_vars(sec, &[vsi(a, 0, 4)]), Err(BtfError::BadType { .. })));
+    assert!(matches!(p.set_size(99, 4), Err(BtfError::NoSuchType { .. })));
+    p.set_size(sec, 4).unwrap();
+    p.set_datasec_vars(sec, &[vsi(a, 0, 4), vsi(c, 4, 4)]).unwrap();
+    let e = p.finish().unwrap_err();
+    assert!(e.to_string().contains("beyond the section size 4"), "{e}");
+
+    // Split BTF: the base's types are not this part's to edit; the part's are, on the same base.
+    let base = Arc::new(btf);
+    let mut sb = BtfBuilder::new_split(&base);
+    let v = sb.add_var("v", int, VarLinkage::Global);
+    let split = sb.build_split(base.clone()).unwrap();
+    let mut p = split.patch();
+    assert!(matches!(p.set_size(sec, 16), Err(BtfError::WrongKind { .. })));
+    p.set_var_linkage(v, VarLinkage::Extern).unwrap();
+    let fixed = p.finish().unwrap();
+    assert_eq!(fixed.get(v).unwrap().var_linkage(), Some(VarLinkage::Extern));
+    assert!(fixed.is_split());
+}
+
+#[test]
+fn libbpf_kind_names() {
+    assert_eq!(Kind::Void.libbpf_str(), "void");
+    assert_eq!(Kind::FuncProto.libbpf_str(), "func_proto");
+    for k in Kind::ALL.into_iter().skip(1) {
+        assert_eq!(k.libbpf_str(), k.as_str().to_ascii_lowercase());
+    }
+}

@@ -14,7 +14,7 @@
 use kfvm_btf::{Btf, Kind};
 use kfvm_object::{ExternKind, KconfigType, MapSource, Object};
 
-use crate::relo_core::{btf_kind_str, types_are_compat, Errno, Log};
+use crate::relo_core::{types_are_compat, Errno, Log};
 use crate::{LinkError, LinkErrorKind, Target};
 
 /// How an extern was resolved.
@@ -342,9 +342,9 @@ impl Resolver<'_> {
                 self.log,
                 format!(
                     "extern (var ksym) '{name}': incompatible types, expected [{local_type_id}] {} {}, but kernel has [{tid}] {} {}",
-                    lt.map_or("?", |t| btf_kind_str(t.kind())),
+                    lt.map_or("?", |t| t.kind().libbpf_str()),
                     lt.map_or("", |t| t.name()),
-                    btf_kind_str(tt.kind()),
+                    tt.kind().libbpf_str(),
                     tt.name()
                 ),
             ));

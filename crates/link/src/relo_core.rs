@@ -133,32 +133,6 @@ pub struct CoreReloRec<'s> {
     pub kind: CoreReloKind,
 }
 
-/// libbpf's `btf_kind_str`: lower-case kind names.
-pub fn btf_kind_str(k: Kind) -> &'static str {
-    match k {
-        Kind::Void => "void",
-        Kind::Int => "int",
-        Kind::Ptr => "ptr",
-        Kind::Array => "array",
-        Kind::Struct => "struct",
-        Kind::Union => "union",
-        Kind::Enum => "enum",
-        Kind::Fwd => "fwd",
-        Kind::Typedef => "typedef",
-        Kind::Volatile => "volatile",
-        Kind::Const => "const",
-        Kind::Restrict => "restrict",
-        Kind::Func => "func",
-        Kind::FuncProto => "func_proto",
-        Kind::Var => "var",
-        Kind::Datasec => "datasec",
-        Kind::Float => "float",
-        Kind::DeclTag => "decl_tag",
-        Kind::TypeTag => "type_tag",
-        Kind::Enum64 => "enum64",
-    }
-}
-
 /// `bpf_core_is_flavor_sep`: `X___Y` with X and Y not underscores.
 fn is_flavor_sep(s: &[u8]) -> bool {
     s[0] != b'_' && s[1] == b'_' && s[2] == b'_' && s[3] == b'_' && s[4] != b'_'
@@ -527,7 +501,7 @@ impl<'a> Spec<'a> {
     pub fn format(&self) -> String {
         let mut s = String::new();
         let t = self.btf.get(self.root_type_id);
-        let (kind, name) = t.map_or(("?", ""), |t| (btf_kind_str(t.kind()), t.name()));
+        let (kind, name) = t.map_or(("?", ""), |t| (t.kind().libbpf_str(), t.name()));
         let _ = write!(
             s,
             "<{}> [{}] {} {}",
@@ -707,7 +681,7 @@ pub fn parse_spec<'a>(
         } else {
             log.warn(format!(
                 "prog '{prog_name}': relo for [{type_id}] {access} (at idx {i}) captures type [{id}] of unexpected kind {}",
-                btf_kind_str(t.kind())
+                t.kind().libbpf_str()
             ));
             return Err(Errno::Inval);
         }
@@ -1264,9 +1238,9 @@ pub fn resolve_relo(
                     if let Some(t) = targets[cand.btf].get(cand.id) {
                         log.debug(format!(
                             "CO-RE relocating [{local_id}] {} {local_name}: found target candidate [{}] {} {} in [{}]",
-                            btf_kind_str(lt.kind()),
+                            lt.kind().libbpf_str(),
                             cand.id,
-                            btf_kind_str(t.kind()),
+                            t.kind().libbpf_str(),
                             t.name(),
                             if cand.btf == 0 { "vmlinux".to_string() } else { format!("module #{}", cand.btf) }
                         ));
@@ -1280,7 +1254,7 @@ pub fn resolve_relo(
                     e,
                     format!(
                         "prog '{prog_name}': relo #{relo_idx}: target candidate search failed for [{local_id}] {} {local_name}: {}",
-                        btf_kind_str(lt.kind()),
+                        lt.kind().libbpf_str(),
                         e.code()
                     ),
                 ))
@@ -1295,7 +1269,7 @@ pub fn resolve_relo(
                 Errno::Inval,
                 format!(
                     "prog '{prog_name}': relo #{relo_idx}: parsing [{local_id}] {} {} + {} failed: {}",
-                    btf_kind_str(lt.kind()),
+                    lt.kind().libbpf_str(),
                     if local_name.is_empty() { "<anon>" } else { local_name },
                     relo.access,
                     e.code()
