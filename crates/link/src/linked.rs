@@ -422,15 +422,8 @@ fn relocate_core(
                 let fname = obj.functions[fi].name.as_str();
                 let local_insn = insn - obj.functions[fi].insn_off;
                 let result = (|| -> Result<CoreDone, LinkError> {
-                    let kind = CoreReloKind::from_raw(rec.kind).ok_or_else(|| LinkError {
-                        kind: LinkErrorKind::Core,
-                        errno: Errno::Inval,
-                        message: format!(
-                            "prog '{fname}': relo #{i}: unknown CO-RE relocation kind {}",
-                            rec.kind
-                        ),
-                    })?;
-                    let access = local.str_at(rec.access_str_off).unwrap_or("");
+                    let kind = rec.kind;
+                    let access = rec.access_str(local);
                     let r = CoreReloRec { insn_idx: insn, type_id: rec.type_id, access, kind };
                     let resolved = relo_core::resolve_relo(fname, &r, i, local, &targets, &mut cache, log)?;
                     let patched =
@@ -458,14 +451,7 @@ fn relocate_core(
 /// then CO-RE, then data relocations. See the [crate documentation](crate).
 pub fn link(obj: &Object, target: &Target) -> Result<LinkedObject, LinkError> {
     let mut log = Log::default();
-    let local = match obj.parsed_btf() {
-        Some(b) => Some(Arc::new(b.map_err(|e| LinkError {
-            kind: LinkErrorKind::Btf,
-            errno: Errno::Inval,
-            message: format!("object BTF: {e}"),
-        })?)),
-        None => None,
-    };
+    let local = obj.btf.as_ref().map(|b| b.shared().clone());
     let externs = resolve_externs(obj, local.as_deref(), target, &mut log)?;
     let core = relocate_core(obj, local.as_deref(), target, &mut log)?;
     let mut maps = obj.maps.clone();

@@ -1,7 +1,7 @@
 //! Special fields of a map value: what the kernel's `btf_parse_fields` finds in the value type
 //! (`btf_find_field` in `kernel/bpf/btf.c`, Linux 6.18), read from the object's BTF.
 
-use crate::btf::{kind, Btf};
+use kfvm_btf::{Btf, Kind};
 
 /// How a kptr field was tagged (`btf_find_kptr`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -109,17 +109,17 @@ fn named_field(name: &str) -> Option<(FieldKind, bool, u32, u32)> {
 /// `btf_find_field` over a map value type (a struct, or a `DATASEC` for global data), with every
 /// field type enabled. Arrays of special fields are flattened as the kernel does.
 pub fn find_special_fields(btf: &Btf, value_type_id: u32) -> Result<Vec<SpecialField>, FieldError> {
-    let Some(t) = btf.type_by_id(value_type_id) else {
+    let Some(t) = btf.get(value_type_id) else {
         return fail(EINVAL, format!("value type [{value_type_id}] not found"));
     };
     let mut out = Vec::new();
     match t.kind() {
-        kind::STRUCT | kind::UNION => find_struct_fields(btf, value_type_id, &mut out, 0)?,
-        kind::DATASEC => {
+        Kind::Struct | Kind::Union => find_struct_fields(btf, value_type_id, &mut out, 0)?,
+        Kind::Datasec => {
             let mut seen = 0u32;
-            for vsi in &t.secinfo {
-                let Some(var) = btf.type_by_id(vsi.type_id) else { continue };
-                field_one(btf, None, var.size_type, -1, vsi.offset, vsi.size, &mut seen, &mut out, 0)?;
+            for vsi in t.datasec_vars() {
+                let Some(var) = btf.get(vsi.type_id) else { continue };
+                field_one(btf, None, var.size_or_type(), -1, vsi.offset, vsi.size, &mut seen, &mut out, 0)?;
             }
         }
         _ => return Ok(out),
@@ -131,14 +131,13 @@ pub fn find_special_fields(btf: &Btf, value_type_id: u32) -> Result<Vec<SpecialF
 }
 
 fn find_struct_fields(btf: &Btf, id: u32, out: &mut Vec<SpecialField>, level: u32) -> Result<(), FieldError> {
-    let Some(t) = btf.type_by_id(id) else { return Ok(()) };
+    let Some(t) = btf.get(id) else { return Ok(()) };
     let mut seen = 0u32;
-    for (i, m) in t.members.iter().enumerate() {
-        let off = t.member_bit_offset(i);
-        if off % 8 != 0 {
+    for m in t.members() {
+        if m.bit_offset % 8 != 0 {
             return fail(EINVAL, "special field at a bit offset");
         }
-        field_one(btf, Some(id), m.type_id, i as i32, off / 8, 0, &mut seen, out, level)?;
+        field_one(btf, Some(id), m.type_id, m.index as i32, m.bit_offset / 8, 0, &mut seen, out, level)?;
     }
     Ok(())
 }
@@ -157,23 +156,20 @@ fn field_one(
 ) -> Result<(), FieldError> {
     let mut nelems: u32 = 1;
     let mut depth = 0;
-    while let Some(t) = btf.type_by_id(var_type) {
-        if t.kind() != kind::ARRAY {
-            break;
-        }
+    while let Some(a) = btf.get(var_type).and_then(|t| t.array()) {
         depth += 1;
         if depth >= MAX_RESOLVE_DEPTH {
             return fail(E2BIG, "array nesting too deep");
         }
-        nelems = nelems.saturating_mul(t.array().2);
-        var_type = t.array().0;
+        nelems = nelems.saturating_mul(a.nelems);
+        var_type = a.elem_type;
     }
     if nelems == 0 {
         return Ok(());
     }
-    let Some(t) = btf.type_by_id(var_type) else { return Ok(()) };
-    let name = btf.str_at(t.name_off).unwrap_or("");
-    let is_struct = t.is_composite();
+    let Some(t) = btf.get(var_type) else { return Ok(()) };
+    let name = t.name();
+    let is_struct = t.kind().is_composite();
     let named = if is_struct { named_field(name) } else { None };
     let start = out.len();
     let elem_size;
@@ -188,7 +184,7 @@ fn field_one(
         if (expected_size != 0 && expected_size as u64 != sz as u64 * nelems as u64) || off % align != 0 {
             return Ok(());
         }
-        if t.size_type != sz {
+        if t.size_or_type() != sz {
             return Ok(());
         }
         if name == "bpf_list_head" || name == "bpf_rb_root" {
@@ -204,7 +200,7 @@ fn field_one(
         out.push(SpecialField { offset: off, kind: fk });
         elem_size = sz;
     } else if is_struct {
-        let sz = t.size_type;
+        let sz = t.size_or_type();
         if expected_size != 0 && expected_size as u64 != sz as u64 * nelems as u64 {
             return Ok(());
         }
@@ -260,22 +256,19 @@ fn bit_of(name: &str) -> u32 {
 
 /// `btf_find_kptr`.
 fn kptr(btf: &Btf, id: u32) -> Result<Option<FieldKind>, FieldError> {
-    let mut id = id;
-    if btf.type_by_id(id).is_some_and(|t| t.kind() == kind::VOLATILE) {
-        id = btf.type_by_id(id).map_or(0, |t| t.size_type);
+    let mut t = btf.get(id);
+    if let Some(v) = t.filter(|t| t.kind() == Kind::Volatile) {
+        t = btf.get(v.size_or_type());
     }
-    let Some(t) = btf.type_by_id(id) else { return Ok(None) };
-    if t.kind() != kind::PTR {
+    let Some(t) = t.filter(|t| t.kind() == Kind::Ptr) else { return Ok(None) };
+    let Some(tag) = btf.get(t.size_or_type()) else { return Ok(None) };
+    if tag.kind() != Kind::TypeTag || tag.kind_flag() {
         return Ok(None);
     }
-    let Some(tag) = btf.type_by_id(t.size_type) else { return Ok(None) };
-    if tag.kind() != kind::TYPE_TAG || tag.kflag() {
-        return Ok(None);
-    }
-    if btf.type_by_id(tag.size_type).is_some_and(|n| n.kind() == kind::TYPE_TAG) {
+    if btf.get(tag.size_or_type()).is_some_and(|n| n.kind() == Kind::TypeTag) {
         return fail(EINVAL, "more than one type tag on a kptr");
     }
-    let value = btf.str_at(tag.name_off).unwrap_or("");
+    let value = tag.name();
     let k = match value {
         "kptr_untrusted" => KptrKind::Unref,
         "kptr" => KptrKind::Ref,
@@ -284,11 +277,12 @@ fn kptr(btf: &Btf, id: u32) -> Result<Option<FieldKind>, FieldError> {
         // includes the pre-6.3 "kptr_ref" tag, which Linux 6.18 no longer knows
         other => return fail(EINVAL, format!("unknown kptr type tag \"{other}\"")),
     };
-    let target = btf.skip_mods(tag.size_type);
-    if !btf.type_by_id(target).is_some_and(|t| t.is_composite()) {
-        return fail(EINVAL, "kptr does not point to a struct");
+    match btf.strip_mods(tag.size_or_type()) {
+        Ok(target) if target.kind().is_composite() => {
+            Ok(Some(FieldKind::Kptr { kind: k, type_id: target.id() }))
+        }
+        _ => fail(EINVAL, "kptr does not point to a struct"),
     }
-    Ok(Some(FieldKind::Kptr { kind: k, type_id: target }))
 }
 
 /// `btf_find_graph_root`: the `contains:TYPE:NODE` decl tag on the field.
@@ -297,12 +291,9 @@ fn graph_root(btf: &Btf, parent: Option<u32>, comp_idx: i32) -> Result<(u32, Str
         return fail(EINVAL, "graph root outside a struct has no contains: tag");
     };
     let mut found: Option<&str> = None;
-    for id in 1..btf.type_cnt() {
-        let Some(t) = btf.type_by_id(id) else { continue };
-        if t.kind() != kind::DECL_TAG || t.size_type != parent || t.component_idx() != comp_idx {
-            continue;
-        }
-        let Some(v) = btf.str_at(t.name_off).and_then(|s| s.strip_prefix("contains:")) else { continue };
+    let component = u32::try_from(comp_idx).ok();
+    for tag in btf.decl_tags(parent).into_iter().filter(|t| t.component == component) {
+        let Some(v) = tag.value.strip_prefix("contains:") else { continue };
         if found.is_some() {
             return fail(EINVAL, "duplicate contains: tag");
         }
@@ -310,7 +301,7 @@ fn graph_root(btf: &Btf, parent: Option<u32>, comp_idx: i32) -> Result<(u32, Str
     }
     let Some(v) = found else { return fail(EINVAL, "graph root without a contains: tag") };
     let Some((ty, node)) = v.split_once(':') else { return fail(EINVAL, format!("malformed contains:{v}")) };
-    let Some(id) = btf.find_by_name_kind(ty, kind::STRUCT) else {
+    let Some(id) = btf.find_by_name_kind(ty, Kind::Struct).map(|t| t.id()) else {
         return fail(ENOENT, format!("contained type struct {ty} not found"));
     };
     if node.is_empty() {

@@ -29,7 +29,7 @@
 
 #![deny(missing_docs)]
 
-pub mod btf;
+mod btf;
 pub mod fields;
 mod load;
 pub mod objdump;
@@ -38,11 +38,11 @@ pub mod types;
 
 use kfvm_isa::RawInsn;
 
-pub use btf::{Btf, BtfExt};
+pub use btf::ObjectBtf;
 pub use fields::{FieldError, FieldKind, KptrKind, SpecialField};
-/// `enum bpf_core_relo_kind`: the one in `kfvm-btf`, shared with the `.BTF.ext` reader there and
-/// the linker.
-pub use kfvm_btf::CoreReloKind;
+/// `.BTF.ext` (func_info, line_info, CO-RE records) and `enum bpf_core_relo_kind`: `kfvm-btf`'s,
+/// shared with the linker.
+pub use kfvm_btf::{BtfExt, CoreReloKind};
 pub use section::{AttachTarget, SecDef};
 pub use types::{AttachType, MapType, ProgType};
 
@@ -488,9 +488,10 @@ pub struct Object {
     pub maps: Vec<MapDef>,
     /// Externs, sorted as libbpf sorts them (kconfig first, by alignment, size and name; then ksyms by name).
     pub externs: Vec<Extern>,
-    /// The object's BTF, as in the file (libbpf's load-time fix-ups are not applied).
-    pub btf: Option<Btf>,
-    /// `.BTF.ext`.
+    /// The object's BTF, with libbpf's open-time fix-ups (`bpf_object__fixup_btf`: DATASEC sizes
+    /// and variable offsets from the ELF, hidden variables static, entries sorted by offset).
+    pub btf: Option<ObjectBtf>,
+    /// `.BTF.ext`, if libbpf could read it.
     pub btf_ext: Option<BtfExt>,
     /// Every decl tag of the BTF.
     pub decl_tags: Vec<DeclTag>,
@@ -530,10 +531,9 @@ impl Object {
         self.externs.iter().enumerate().find(|(_, e)| e.name == name)
     }
 
-    /// The object's BTF as `kfvm-btf` reads it: [`Btf::to_bytes`] (libbpf's open-time `DATASEC`
-    /// fix-ups applied) parsed and validated. What the linker relocates from and what
-    /// `func_info` type ids refer to. `None` without BTF.
+    /// A fresh copy of [`Object::btf`] (it is already parsed and validated: prefer it, or
+    /// [`ObjectBtf::shared`]). `None` without BTF.
     pub fn parsed_btf(&self) -> Option<Result<kfvm_btf::Btf, kfvm_btf::BtfError>> {
-        self.btf.as_ref().map(|b| kfvm_btf::Btf::from_vec(b.to_bytes()))
+        self.btf.as_ref().map(|b| kfvm_btf::Btf::parse(b.raw_data()))
     }
 }

@@ -9,16 +9,16 @@ use object::elf;
 use object::read::elf::{FileHeader, SectionHeader, Sym as _};
 use object::Endianness;
 
-use crate::btf::{kind, linkage, Btf, BtfExt};
 use crate::fields::find_special_fields;
 use crate::section::{find_sec_def, flags, AttachTarget};
 use crate::types::{
     AttachType, MapType, ProgType, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS,
 };
 use crate::{
-    CommentTag, CoreRelo, CoreReloKind, DeclTag, Error, ErrorKind, Extern, ExternKind, FuncInfo, Function,
-    InitSlot, KconfigType, LineInfo, MapDef, MapSource, Object, Program, Reloc, RelocKind, SubprogPlacement,
+    CommentTag, CoreRelo, DeclTag, Error, ErrorKind, Extern, ExternKind, FuncInfo, Function, InitSlot,
+    KconfigType, LineInfo, MapDef, MapSource, Object, ObjectBtf, Program, Reloc, RelocKind, SubprogPlacement,
 };
+use kfvm_btf::{essential_name, Btf, BtfExt, FuncLinkage, Kind, VarLinkage, VarSecinfo};
 
 /// The ELF numbers the loader compares against (raw, as `elf.h` defines them).
 mod el {
@@ -223,7 +223,7 @@ pub(crate) fn load(bytes: &[u8], file_name: &str) -> Result<Object, Error> {
         functions: l.funcs.into_iter().map(|f| f.f).collect(),
         maps: l.maps,
         externs: l.externs,
-        btf: l.btf,
+        btf: l.btf.map(ObjectBtf::new),
         btf_ext: l.btf_ext,
         decl_tags,
         warnings: l.warnings,
@@ -526,7 +526,7 @@ impl<'a> Loader<'a> {
                 Err(err) => {
                     let needed = self.maps_shndx.is_some() || self.syms.iter().any(ElfSym::is_extern);
                     if needed {
-                        return Err(e(ErrorKind::Btf, Some(".BTF"), Some(err.offset as u64), err.message));
+                        return Err(e(ErrorKind::Btf, Some(".BTF"), None, err.to_string()));
                     }
                     self.warnings.push(format!("sec '.BTF': {err}; ignored, continuing without BTF"));
                 }
@@ -568,47 +568,31 @@ impl<'a> Loader<'a> {
                 continue;
             }
             let ext_err = |msg: String| e(ErrorKind::Extern, Some(".symtab"), Some(i as u64 * 24), msg);
-            // find_extern_btf_id
-            let mut btf_id = None;
-            for id in 1..btf.type_cnt() {
-                let t = btf.type_by_id(id).ok_or_else(|| ext_err("bad BTF".into()))?;
-                if t.kind() != kind::VAR && t.kind() != kind::FUNC {
-                    continue;
-                }
-                if btf.name(id) != name {
-                    continue;
-                }
-                let extern_linkage = if t.kind() == kind::VAR {
-                    linkage::EXTERN
-                } else {
-                    2 /* BTF_FUNC_EXTERN */
-                };
-                if t.linkage() != extern_linkage {
-                    return Err(ext_err(format!(
-                        "failed to find BTF for extern '{name}': -22 (not extern linkage)"
-                    )));
-                }
-                btf_id = Some(id);
-                break;
-            }
-            let Some(btf_id) = btf_id else {
+            // find_extern_btf_id: the first VAR or FUNC of that name, which must be extern
+            let t = btf.find_by_name(name).into_iter().find(|t| matches!(t.kind(), Kind::Var | Kind::Func));
+            let Some(t) = t else {
                 return Err(ext_err(format!("failed to find BTF for extern '{name}': -2")));
             };
-            let t = btf.type_by_id(btf_id).ok_or_else(|| ext_err("bad BTF".into()))?;
-            let sec_btf_id = (1..btf.type_cnt()).find(|&id| {
-                btf.type_by_id(id).is_some_and(|s| {
-                    s.kind() == kind::DATASEC && s.secinfo.iter().any(|v| v.type_id == btf_id)
-                })
-            });
-            let Some(sec_btf_id) = sec_btf_id else {
+            let is_extern = match t.kind() {
+                Kind::Var => t.var_linkage() == Some(VarLinkage::Extern),
+                _ => t.func_linkage() == Some(FuncLinkage::Extern),
+            };
+            if !is_extern {
+                return Err(ext_err(format!(
+                    "failed to find BTF for extern '{name}': -22 (not extern linkage)"
+                )));
+            }
+            let btf_id = t.id();
+            let sec = btf.types().find(|s| s.datasec_vars().any(|v| v.type_id == btf_id));
+            let Some(sec) = sec else {
                 return Err(ext_err(format!(
                     "failed to find BTF for extern '{name}' [{btf_id}] section: -2"
                 )));
             };
-            let sec_name = btf.name(sec_btf_id);
-            let kind = match sec_name {
+            let sec_btf_id = sec.id();
+            let kind = match sec.name() {
                 ".kconfig" => {
-                    if t.kind() == kind::FUNC {
+                    if t.kind() == Kind::Func {
                         return Err(e(
                             ErrorKind::Unsupported,
                             Some(".kconfig"),
@@ -616,17 +600,14 @@ impl<'a> Loader<'a> {
                             format!("extern function {name} is unsupported under .kconfig section"),
                         ));
                     }
-                    let size = btf
-                        .resolve_size(t.size_type)
-                        .ok()
-                        .filter(|&s| s > 0 && s <= u32::MAX as u64)
-                        .ok_or_else(|| {
+                    let size =
+                        btf.resolve_size(t.size_or_type()).ok().filter(|&s| s > 0).ok_or_else(|| {
                             ext_err(format!("failed to resolve size of extern (kcfg) '{name}'"))
                         })?;
-                    let align = btf.align_of(t.size_type).ok().filter(|&a| a > 0).ok_or_else(|| {
+                    let align = btf.align_of(t.size_or_type()).ok().filter(|&a| a > 0).ok_or_else(|| {
                         ext_err(format!("failed to determine alignment of extern (kcfg) '{name}'"))
                     })?;
-                    let (ty, signed) = kcfg_type(btf, t.size_type).ok_or_else(|| {
+                    let (ty, signed) = kcfg_type(btf, t.size_or_type()).ok_or_else(|| {
                         e(
                             ErrorKind::Unsupported,
                             Some(".kconfig"),
@@ -634,11 +615,13 @@ impl<'a> Loader<'a> {
                             format!("extern (kcfg) '{name}': type is unsupported"),
                         )
                     })?;
-                    ExternKind::Kconfig { ty, size: size as u32, align, signed, data_off: 0 }
+                    ExternKind::Kconfig { ty, size, align, signed, data_off: 0 }
                 }
                 ".ksyms" => {
-                    let func = t.kind() == kind::FUNC;
-                    ExternKind::Ksym { func, type_id: btf.skip_mods_and_typedefs(t.size_type) }
+                    let func = t.kind() == Kind::Func;
+                    let type_id =
+                        btf.skip_mods_and_typedefs(t.size_or_type()).map_or(t.size_or_type(), |t| t.id());
+                    ExternKind::Ksym { func, type_id }
                 }
                 other => {
                     return Err(e(
@@ -691,36 +674,34 @@ impl<'a> Loader<'a> {
     /// fills them from the ELF sections and symbols, marks hidden variables static, and sorts
     /// each `DATASEC` by offset (`btf_fixup_datasec`).
     fn fixup_btf(&mut self) -> Result<(), Error> {
-        let Some(btf) = &mut self.btf else { return Ok(()) };
-        for id in 1..btf.type_cnt() {
-            let Some(t) = btf.type_by_id(id) else { continue };
-            if t.kind() != kind::DATASEC {
-                continue;
-            }
-            let sec_name = btf.name(id).to_string();
-            let ferr =
-                |msg: String| e(ErrorKind::Btf, Some(".BTF"), None, format!("sec '{sec_name}': {msg}"));
-            let mut secinfo = t.secinfo.clone();
+        let Some(btf) = &self.btf else { return Ok(()) };
+        let bad = |msg: String| e(ErrorKind::Btf, Some(".BTF"), None, msg);
+        let mut patch = btf.patch();
+        // VARs made static so far (libbpf edits in place: a later DATASEC sees the change)
+        let mut made_static = Vec::new();
+        for t in btf.types().filter(|t| t.kind() == Kind::Datasec) {
+            let sec_name = t.name();
+            let ferr = |msg: String| bad(format!("sec '{sec_name}': {msg}"));
+            let mut secinfo: Vec<VarSecinfo> = t.datasec_vars().collect();
             if sec_name != ".kconfig" && sec_name != ".ksyms" {
-                let mut fixup_offsets = false;
-                if t.size_type == 0 {
+                let fixup_offsets = t.size_or_type() == 0;
+                if fixup_offsets {
                     let size = self.secs.iter().find(|s| s.name == sec_name).map_or(0, |s| s.size);
                     if size == 0 || size > u32::MAX as u64 {
                         return Err(ferr(format!("failed to determine size from ELF: size {size}")));
                     }
-                    if let Some(t) = btf.type_mut(id) {
-                        t.size_type = size as u32;
-                    }
-                    fixup_offsets = true;
+                    patch.set_size(t.id(), size as u32).map_err(|err| ferr(err.to_string()))?;
                 }
                 for vsi in &mut secinfo {
-                    let Some(var) = btf.type_by_id(vsi.type_id).filter(|v| v.kind() == kind::VAR) else {
+                    let Some(var) = btf.get(vsi.type_id).filter(|v| v.kind() == Kind::Var) else {
                         return Err(ferr("unexpected non-VAR type found".to_string()));
                     };
-                    if var.linkage() == linkage::STATIC || var.linkage() == linkage::EXTERN {
+                    if made_static.contains(&vsi.type_id)
+                        || matches!(var.var_linkage(), Some(VarLinkage::Static | VarLinkage::Extern))
+                    {
                         continue;
                     }
-                    let var_name = btf.name(vsi.type_id).to_string();
+                    let var_name = var.name();
                     let sym = self.syms.iter().find(|s| {
                         s.ty() == el::STT_OBJECT
                             && matches!(s.bind(), el::STB_GLOBAL | el::STB_WEAK)
@@ -734,17 +715,18 @@ impl<'a> Loader<'a> {
                     }
                     let vis = sym.other & 0x3;
                     if vis == el::STV_HIDDEN || vis == el::STV_INTERNAL {
-                        if let Some(v) = btf.type_mut(vsi.type_id) {
-                            v.extra[0] = linkage::STATIC;
-                        }
+                        patch
+                            .set_var_linkage(vsi.type_id, VarLinkage::Static)
+                            .map_err(|err| ferr(err.to_string()))?;
+                        made_static.push(vsi.type_id);
                     }
                 }
             }
             secinfo.sort_by_key(|v| v.offset);
-            if let Some(t) = btf.type_mut(id) {
-                t.secinfo = secinfo;
-            }
+            patch.set_datasec_vars(t.id(), &secinfo).map_err(|err| ferr(err.to_string()))?;
         }
+        let fixed = patch.finish().map_err(|err| bad(err.to_string()))?;
+        self.btf = Some(fixed);
         Ok(())
     }
 
@@ -759,14 +741,13 @@ impl<'a> Loader<'a> {
     fn init_btf_maps(&mut self) -> Result<(), Error> {
         let Some(shndx) = self.maps_shndx else { return Ok(()) };
         let btf = self.btf.as_ref().ok_or_else(|| e(ErrorKind::Btf, Some(".maps"), None, "no BTF"))?;
-        let Some(sec_id) = btf.find_by_name_kind(".maps", kind::DATASEC) else {
+        let Some(sec) = btf.find_by_name_kind(".maps", Kind::Datasec) else {
             return Err(e(ErrorKind::Map, Some(".maps"), None, "DATASEC '.maps' not found"));
         };
-        let sec = btf.type_by_id(sec_id).map(|t| t.secinfo.clone()).unwrap_or_default();
         let data_len = self.secs[shndx].data.len().max(self.secs[shndx].size as usize);
-        for (vi_idx, vi) in sec.iter().enumerate() {
-            let var = btf.type_by_id(vi.type_id);
-            let map_name = var.and_then(|v| btf.str_at(v.name_off)).unwrap_or("").to_string();
+        for (vi_idx, vi) in sec.datasec_vars().enumerate() {
+            let var = btf.get(vi.type_id);
+            let map_name = var.map_or("", |v| v.name()).to_string();
             let at = Some(vi.offset as u64);
             let merr = |msg: String| e(ErrorKind::Map, Some(".maps"), at, msg);
             if map_name.is_empty() {
@@ -776,29 +757,34 @@ impl<'a> Loader<'a> {
                 return Err(merr(format!("map '{map_name}' BTF data is corrupted.")));
             }
             let var = var.ok_or_else(|| merr(format!("map '{map_name}': bad BTF")))?;
-            if var.kind() != kind::VAR {
+            if var.kind() != Kind::Var {
                 return Err(merr(format!(
                     "map '{map_name}': unexpected var kind {}.",
-                    crate::btf::kind_str(var.kind())
+                    var.kind().libbpf_str()
                 )));
             }
-            if var.linkage() != linkage::GLOBAL {
+            if var.var_linkage() != Some(VarLinkage::Global) {
                 return Err(e(
                     ErrorKind::Unsupported,
                     Some(".maps"),
                     at,
-                    format!("map '{map_name}': unsupported map linkage {}.", linkage_str(var.linkage())),
+                    format!(
+                        "map '{map_name}': unsupported map linkage {}.",
+                        var.var_linkage().map_or("unknown", VarLinkage::as_str)
+                    ),
                 ));
             }
-            let def_id = btf.skip_mods_and_typedefs(var.size_type);
-            let def = btf.type_by_id(def_id).ok_or_else(|| merr(format!("map '{map_name}': bad BTF")))?;
-            if def.kind() != kind::STRUCT {
+            let def = btf
+                .skip_mods_and_typedefs(var.size_or_type())
+                .map_err(|_| merr(format!("map '{map_name}': bad BTF")))?;
+            let def_id = def.id();
+            if def.kind() != Kind::Struct {
                 return Err(merr(format!(
                     "map '{map_name}': unexpected def kind {}.",
-                    crate::btf::kind_str(def.kind())
+                    def.kind().libbpf_str()
                 )));
             }
-            if def.size_type > vi.size {
+            if def.size_or_type() > vi.size {
                 return Err(merr(format!("map '{map_name}': invalid def size.")));
             }
             let (mut m, inner) = parse_btf_map_def(btf, &map_name, def_id, true).map_err(merr)?;
@@ -872,16 +858,17 @@ impl<'a> Loader<'a> {
         let mut flags =
             if matches!(source, MapSource::Rodata | MapSource::Kconfig) { BPF_F_RDONLY_PROG } else { 0 };
         // map_fill_btf_type_info: the DATASEC named after the section
-        let value_id = self.btf.as_ref().and_then(|b| b.find_by_name(real_name)).unwrap_or(0);
+        let value_id =
+            self.btf.as_ref().and_then(|b| b.find_by_name(real_name).first().map(|t| t.id())).unwrap_or(0);
         let mut fields = Ok(Vec::new());
         if let Some(btf) = &self.btf {
-            if let Some(t) = btf.type_by_id(value_id).filter(|t| t.kind() == kind::DATASEC) {
+            if let Some(t) = btf.get(value_id).filter(|t| t.kind() == Kind::Datasec) {
                 // map_is_mmapable: a non-static variable; libbpf turns .kconfig externs into
                 // allocated globals before asking, so .kconfig always qualifies
-                let mmapable = t.secinfo.iter().any(|vs| {
-                    btf.type_by_id(vs.type_id).is_some_and(|v| {
-                        v.kind() == kind::VAR
-                            && (v.linkage() != linkage::STATIC || source == MapSource::Kconfig)
+                let mmapable = t.datasec_vars().any(|vs| {
+                    btf.get(vs.type_id).is_some_and(|v| {
+                        v.kind() == Kind::Var
+                            && (v.var_linkage() != Some(VarLinkage::Static) || source == MapSource::Kconfig)
                     })
                 });
                 if mmapable {
@@ -1103,7 +1090,7 @@ impl<'a> Loader<'a> {
     /// Programs are resolved after linking ([`Loader::resolve_init_slots`]).
     fn collect_map_relos(&mut self, rel_idx: usize) -> Result<(), Error> {
         let rel_name = self.secs[rel_idx].name.clone();
-        let Some(btf) = self.btf.clone() else {
+        let Some(btf) = self.btf.as_ref() else {
             return Err(e(ErrorKind::Reloc, Some(&rel_name), None, "no BTF"));
         };
         for (i, (r_offset, sym_idx)) in self.rels(rel_idx).into_iter().enumerate() {
@@ -1156,23 +1143,19 @@ impl<'a> Loader<'a> {
                     return Err(rerr(ErrorKind::Map, "map is neither map-in-map nor prog-array".into()));
                 };
             let (var_off, _) = self.map_sec_info[j].unwrap_or((0, 0));
-            let def_id = {
-                let sec_id = btf.find_by_name_kind(".maps", kind::DATASEC).unwrap_or(0);
-                let vi = btf
-                    .type_by_id(sec_id)
-                    .and_then(|s| s.secinfo.iter().find(|v| v.offset == var_off).copied());
-                let var = vi.and_then(|v| btf.type_by_id(v.type_id));
-                btf.skip_mods_and_typedefs(var.map_or(0, |v| v.size_type))
-            };
-            let def = btf.type_by_id(def_id).filter(|d| !d.members.is_empty());
-            let Some(def) = def else {
+            let last = btf
+                .find_by_name_kind(".maps", Kind::Datasec)
+                .and_then(|s| s.datasec_vars().find(|v| v.offset == var_off))
+                .and_then(|v| btf.get(v.type_id))
+                .and_then(|var| btf.skip_mods_and_typedefs(var.size_or_type()).ok())
+                .and_then(|def| def.members().last());
+            let Some(last) = last else {
                 return Err(rerr(ErrorKind::Map, "map definition has no members".into()));
             };
-            let last = def.members.len() - 1;
-            if btf.str_at(def.members[last].name_off) != Some("values") {
+            if last.name != "values" {
                 return Err(rerr(ErrorKind::Map, "'values' is not the last member".into()));
             }
-            let moff = (def.member_bit_offset(last) / 8) as u64;
+            let moff = (last.bit_offset / 8) as u64;
             let rel = r_offset - var_off as u64;
             if rel < moff || (rel - moff) % 8 != 0 {
                 return Err(rerr(ErrorKind::Reloc, format!("bad slot offset {rel}")));
@@ -1228,23 +1211,8 @@ impl<'a> Loader<'a> {
                     // "skipping CO-RE relocation ... belonging to eliminated weak subprogram"
                     continue;
                 };
-                let kind = CoreReloKind::from_raw(r.kind).ok_or_else(|| {
-                    e(
-                        ErrorKind::Btf,
-                        Some(".BTF.ext"),
-                        at,
-                        format!("sec '{}': CO-RE relo #{i}: unknown kind {}", sec.sec_name, r.kind),
-                    )
-                })?;
-                let access = btf.str_at(r.access_str_off).ok_or_else(|| {
-                    e(
-                        ErrorKind::Btf,
-                        Some(".BTF.ext"),
-                        at,
-                        format!("sec '{}': CO-RE relo #{i}: bad access string offset", sec.sec_name),
-                    )
-                })?;
-                if btf.type_by_id(r.type_id).is_none() || r.insn_off as usize % INSN_SZ != 0 {
+                // kind, type id and access string were checked when `.BTF.ext` was read
+                if r.insn_off as usize % INSN_SZ != 0 {
                     return Err(e(
                         ErrorKind::Btf,
                         Some(".BTF.ext"),
@@ -1259,8 +1227,8 @@ impl<'a> Loader<'a> {
                         insn: local,
                         kind: RawReloc::Core(CoreRelo {
                             type_id: r.type_id,
-                            access: access.to_string(),
-                            kind,
+                            access: r.access_str(btf).to_string(),
+                            kind: r.kind,
                         }),
                     },
                 ));
@@ -1498,25 +1466,23 @@ impl<'a> Loader<'a> {
         let Some(btf) = &self.btf else { return Ok(None) };
         let prog = &self.funcs[main].f;
         let mut found = None;
-        for id in 1..btf.type_cnt() {
-            let Some(t) = btf.type_by_id(id) else { continue };
-            if t.kind() != kind::DECL_TAG || t.component_idx() != -1 {
+        for t in btf.types() {
+            if t.decl_tag_component_raw() != Some(-1) {
                 continue;
             }
-            let Some(name) = btf.str_at(t.name_off).and_then(|n| n.strip_prefix("exception_callback:"))
-            else {
+            let Some(name) = t.name().strip_prefix("exception_callback:") else {
                 continue;
             };
             let err = |msg: String| {
                 e(ErrorKind::Program, Some(&prog.section), None, format!("prog '{}': {msg}", prog.name))
             };
-            let target = btf.type_by_id(t.size_type);
-            if !target.is_some_and(|f| f.kind() == kind::FUNC && f.linkage() == 1) {
+            let target = btf.get(t.size_or_type()).filter(|f| f.func_linkage() == Some(FuncLinkage::Global));
+            let Some(target) = target else {
                 return Err(
                     err("exception_callback:<value> decl tag not applied to the main program".into()),
                 );
-            }
-            if btf.name(t.size_type) != prog.name {
+            };
+            if target.name() != prog.name {
                 continue;
             }
             if found.is_some() {
@@ -1614,14 +1580,13 @@ impl<'a> Loader<'a> {
 
     fn decl_tags(&self) -> Vec<DeclTag> {
         let Some(btf) = &self.btf else { return Vec::new() };
-        (1..btf.type_cnt())
-            .filter_map(|id| {
-                let t = btf.type_by_id(id)?;
-                (t.kind() == kind::DECL_TAG).then(|| DeclTag {
-                    btf_id: id,
-                    target: t.size_type,
-                    component_idx: t.component_idx(),
-                    value: btf.str_at(t.name_off).unwrap_or("").to_string(),
+        btf.types()
+            .filter_map(|t| {
+                Some(DeclTag {
+                    btf_id: t.id(),
+                    target: t.size_or_type(),
+                    component_idx: t.decl_tag_component_raw()?,
+                    value: t.name().to_string(),
                 })
             })
             .collect()
@@ -1654,9 +1619,7 @@ fn comment_tags(btf: Option<&Btf>, tags: &[DeclTag], prog: &str) -> Vec<CommentT
     let Some(btf) = btf else { return Vec::new() };
     tags.iter()
         .filter(|t| t.component_idx == -1)
-        .filter(|t| {
-            btf.type_by_id(t.target).is_some_and(|f| f.kind() == kind::FUNC) && btf.name(t.target) == prog
-        })
+        .filter(|t| btf.get(t.target).is_some_and(|f| f.kind() == Kind::Func && f.name() == prog))
         .filter_map(|t| {
             let rest = t.value.strip_prefix("comment:")?;
             let (key, value) = rest.split_once('=').unwrap_or((rest, ""));
@@ -1676,7 +1639,7 @@ fn parse_btf_map_def(
     def_id: u32,
     outer: bool,
 ) -> Result<(MapDef, Option<MapDef>), String> {
-    let def = btf.type_by_id(def_id).ok_or_else(|| format!("map '{map_name}': bad definition"))?;
+    let def = btf.get(def_id).ok_or_else(|| format!("map '{map_name}': bad definition"))?;
     let mut m = MapDef {
         name: String::new(),
         real_name: String::new(),
@@ -1699,47 +1662,47 @@ fn parse_btf_map_def(
         fields: Ok(Vec::new()),
     };
     let mut inner = None;
-    let vlen = def.members.len();
-    for (i, mem) in def.members.iter().enumerate() {
-        let name =
-            btf.str_at(mem.name_off).ok_or_else(|| format!("map '{map_name}': invalid field #{i}."))?;
+    let vlen = def.vlen() as usize;
+    for mem in def.members() {
+        let (i, name) = (mem.index as usize, mem.name);
+        // `skip_mods_and_typedefs` of a member, as libbpf's messages name it
+        let skip = |what: &str| {
+            btf.skip_mods_and_typedefs(mem.type_id)
+                .map_err(|_| format!("map '{map_name}': attr '{what}': type [{}] not found.", mem.type_id))
+        };
         let int = |what: &str| -> Result<u32, String> {
-            let t = btf.skip_mods_and_typedefs(mem.type_id);
-            let t = btf
-                .type_by_id(t)
-                .ok_or_else(|| format!("map '{map_name}': attr '{what}': type [{t}] not found."))?;
-            if t.kind() != kind::PTR {
+            let t = skip(what)?;
+            if t.kind() != Kind::Ptr {
                 return Err(format!(
                     "map '{map_name}': attr '{what}': expected PTR, got {}.",
-                    crate::btf::kind_str(t.kind())
+                    t.kind().libbpf_str()
                 ));
             }
-            let arr = btf.type_by_id(t.size_type).ok_or_else(|| {
-                format!("map '{map_name}': attr '{what}': type [{}] not found.", t.size_type)
+            let arr = btf.get(t.size_or_type()).ok_or_else(|| {
+                format!("map '{map_name}': attr '{what}': type [{}] not found.", t.size_or_type())
             })?;
-            if arr.kind() != kind::ARRAY {
+            let Some(a) = arr.array() else {
                 return Err(format!(
                     "map '{map_name}': attr '{what}': expected ARRAY, got {}.",
-                    crate::btf::kind_str(arr.kind())
+                    arr.kind().libbpf_str()
                 ));
-            }
-            Ok(arr.array().2)
+            };
+            Ok(a.nelems)
         };
         let typed = |what: &str| -> Result<(u32, u32), String> {
             let t = btf
-                .type_by_id(mem.type_id)
+                .get(mem.type_id)
                 .ok_or_else(|| format!("map '{map_name}': {what} type [{}] not found.", mem.type_id))?;
-            if t.kind() != kind::PTR {
-                return Err(format!(
-                    "map '{map_name}': {what} spec is not PTR: {}.",
-                    crate::btf::kind_str(t.kind())
-                ));
+            if t.kind() != Kind::Ptr {
+                return Err(format!("map '{map_name}': {what} spec is not PTR: {}.", t.kind().libbpf_str()));
             }
-            let sz = btf.resolve_size(t.size_type).map_err(|err| {
-                format!("map '{map_name}': can't determine {what} size for type [{}]: {err}.", t.size_type)
+            let sz = btf.resolve_size(t.size_or_type()).map_err(|err| {
+                format!(
+                    "map '{map_name}': can't determine {what} size for type [{}]: {err}.",
+                    t.size_or_type()
+                )
             })?;
-            let sz = u32::try_from(sz).map_err(|_| format!("map '{map_name}': {what} size too large."))?;
-            Ok((t.size_type, sz))
+            Ok((t.size_or_type(), sz))
         };
         match name {
             "type" => m.map_type = int(name)?,
@@ -1801,37 +1764,36 @@ fn parse_btf_map_def(
                 }
                 m.value_size = 4;
                 let t = btf
-                    .type_by_id(mem.type_id)
+                    .get(mem.type_id)
                     .ok_or_else(|| format!("map '{map_name}': {desc} type [{}] not found.", mem.type_id))?;
-                if t.kind() != kind::ARRAY || t.array().2 != 0 {
+                let Some(a) = t.array().filter(|a| a.nelems == 0) else {
                     return Err(format!("map '{map_name}': {desc} spec is not a zero-sized array."));
-                }
-                let p = btf.skip_mods_and_typedefs(t.array().0);
-                let pt = btf.type_by_id(p).ok_or_else(|| format!("map '{map_name}': bad {desc}"))?;
-                if pt.kind() != kind::PTR {
+                };
+                let bad = |_| format!("map '{map_name}': bad {desc}");
+                let pt = btf.skip_mods_and_typedefs(a.elem_type).map_err(bad)?;
+                if pt.kind() != Kind::Ptr {
                     return Err(format!(
                         "map '{map_name}': {desc} def is of unexpected kind {}.",
-                        crate::btf::kind_str(pt.kind())
+                        pt.kind().libbpf_str()
                     ));
                 }
-                let tid = btf.skip_mods_and_typedefs(pt.size_type);
-                let tt = btf.type_by_id(tid).ok_or_else(|| format!("map '{map_name}': bad {desc}"))?;
+                let tt = btf.skip_mods_and_typedefs(pt.size_or_type()).map_err(bad)?;
                 if is_pa {
-                    if tt.kind() != kind::FUNC_PROTO {
+                    if tt.kind() != Kind::FuncProto {
                         return Err(format!(
                             "map '{map_name}': prog-array value def is of unexpected kind {}.",
-                            crate::btf::kind_str(tt.kind())
+                            tt.kind().libbpf_str()
                         ));
                     }
                     continue;
                 }
-                if tt.kind() != kind::STRUCT {
+                if tt.kind() != Kind::Struct {
                     return Err(format!(
                         "map '{map_name}': map-in-map inner def is of unexpected kind {}.",
-                        crate::btf::kind_str(tt.kind())
+                        tt.kind().libbpf_str()
                     ));
                 }
-                let (im, _) = parse_btf_map_def(btf, &format!("{map_name}.inner"), tid, false)?;
+                let (im, _) = parse_btf_map_def(btf, &format!("{map_name}.inner"), tt.id(), false)?;
                 inner = Some(im);
             }
             "pinning" => {
@@ -1845,25 +1807,19 @@ fn parse_btf_map_def(
                 m.pinning = v;
             }
             "map_extra" => {
-                let t = btf.skip_mods_and_typedefs(mem.type_id);
-                let tt = btf.type_by_id(t).ok_or_else(|| format!("map '{map_name}': bad map_extra"))?;
-                m.map_extra = match tt.kind() {
-                    kind::PTR => int(name)? as u64,
-                    kind::ENUM | kind::ENUM64 if tt.members.len() == 1 => {
-                        let v = tt.members[0];
-                        if tt.kind() == kind::ENUM {
-                            v.type_id as u64
-                        } else {
-                            (v.type_id as u64) | ((v.offset as u64) << 32)
-                        }
-                    }
-                    kind::ENUM | kind::ENUM64 => {
+                let tt = skip(name)?;
+                let mut values = tt.enum_values();
+                m.map_extra = match (tt.kind(), values.len()) {
+                    (Kind::Ptr, _) => int(name)? as u64,
+                    // an ENUM's value zero-extended, an ENUM64's whole
+                    (Kind::Enum | Kind::Enum64, 1) => values.next().map_or(0, |v| v.raw),
+                    (Kind::Enum | Kind::Enum64, _) => {
                         return Err(format!("map '{map_name}': attr 'map_extra': invalid __ulong"))
                     }
-                    k => {
+                    (k, _) => {
                         return Err(format!(
                             "map '{map_name}': attr 'map_extra': expected ENUM or ENUM64, got {}.",
-                            crate::btf::kind_str(k)
+                            k.libbpf_str()
                         ))
                     }
                 };
@@ -1918,59 +1874,33 @@ fn internal_map_name(obj_name: &str, real_name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '.' { c } else { '_' }).collect()
 }
 
-fn linkage_str(l: u32) -> &'static str {
-    match l {
-        linkage::STATIC => "static",
-        linkage::GLOBAL => "global",
-        linkage::EXTERN => "extern",
-        _ => "unknown",
-    }
-}
-
-/// `bpf_core_essential_name_len`: the name up to a `___flavor` suffix.
-fn essential_name(name: &str) -> &str {
-    let b = name.as_bytes();
-    let n = b.len();
-    if n >= 5 {
-        for i in (0..=n - 5).rev() {
-            // bpf_core_is_flavor_sep: "___" followed by a non-underscore, preceded by a non-underscore
-            if b[i] != b'_' && &b[i + 1..i + 4] == b"___" && b[i + 4] != b'_' {
-                return &name[..i + 1];
-            }
-        }
-    }
-    name
-}
-
 /// `find_kcfg_type`.
 fn kcfg_type(btf: &Btf, id: u32) -> Option<(KconfigType, bool)> {
-    let id = btf.skip_mods_and_typedefs(id);
-    let t = btf.type_by_id(id)?;
+    let t = btf.skip_mods_and_typedefs(id).ok()?;
+    let size = t.size_or_type();
     match t.kind() {
-        kind::INT => {
-            let enc = t.extra[0] >> 24;
-            if enc & 4 != 0 {
-                return (t.size_type == 1).then_some((KconfigType::Bool, false));
+        Kind::Int => {
+            let enc = t.int()?.encoding;
+            if enc.is_bool() {
+                return (size == 1).then_some((KconfigType::Bool, false));
             }
-            let signed = enc & 1 != 0;
-            if t.size_type == 1 {
+            let signed = enc.is_signed();
+            if size == 1 {
                 return Some((KconfigType::Char, signed));
             }
-            if !(1..=8).contains(&t.size_type) || !t.size_type.is_power_of_two() {
+            if !(1..=8).contains(&size) || !size.is_power_of_two() {
                 return None;
             }
             Some((KconfigType::Int, signed))
         }
-        kind::ENUM => {
-            (t.size_type == 4 && btf.name(id) == "libbpf_tristate").then_some((KconfigType::Tristate, false))
-        }
-        kind::ENUM64 => (btf.name(id) == "libbpf_tristate").then_some((KconfigType::Tristate, false)),
-        kind::ARRAY => {
-            let (elem, _, n) = t.array();
-            if n == 0 {
+        Kind::Enum => (size == 4 && t.name() == "libbpf_tristate").then_some((KconfigType::Tristate, false)),
+        Kind::Enum64 => (t.name() == "libbpf_tristate").then_some((KconfigType::Tristate, false)),
+        Kind::Array => {
+            let a = t.array()?;
+            if a.nelems == 0 {
                 return None;
             }
-            matches!(kcfg_type(btf, elem), Some((KconfigType::Char, _)))
+            matches!(kcfg_type(btf, a.elem_type), Some((KconfigType::Char, _)))
                 .then_some((KconfigType::CharArray, false))
         }
         _ => None,
@@ -1989,14 +1919,6 @@ mod tests {
         assert_eq!(internal_map_name("my_object_name", ".kconfig"), "my_obje.kconfig");
         assert_eq!(internal_map_name("my_object_name", ".rodata.abracadabra"), ".rodata.abracad");
         assert_eq!(internal_map_name("obj", ".data.custom"), ".data.custom");
-    }
-
-    #[test]
-    fn essential_names() {
-        assert_eq!(essential_name("bpf_task_acquire"), "bpf_task_acquire");
-        assert_eq!(essential_name("task_struct___old"), "task_struct");
-        assert_eq!(essential_name("a___b___c"), "a___b");
-        assert_eq!(essential_name("x____y"), "x____y");
     }
 
     #[test]

@@ -335,7 +335,8 @@ fn functions_and_relocations_match_llvm_objdump() {
                     RelocKind::Map { map } => obj.maps[*map].real_name == *sym,
                     RelocKind::MapValue { map, .. } => {
                         let m = &obj.maps[*map];
-                        m.real_name == *sym || obj.btf.as_ref().is_some_and(|b| b.find_by_name(sym).is_some())
+                        m.real_name == *sym
+                            || obj.btf.as_ref().is_some_and(|b| !b.find_by_name(sym).is_empty())
                     }
                     RelocKind::Extern { ext } | RelocKind::ExternCall { ext } => {
                         obj.externs[*ext].name == *sym
