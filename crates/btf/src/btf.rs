@@ -276,14 +276,12 @@ impl Btf {
     }
 }
 
-fn parse_header(data: &[u8]) -> Result<BtfHeader, BtfError> {
+/// The start both headers share (`struct btf_header`, `struct btf_ext_header`): the magic
+/// (little-endian only), at least `min_len` bytes, version 1, no flags. Returns the magic.
+pub(crate) fn check_preamble(data: &[u8], what: &'static str, min_len: usize) -> Result<u16, BtfError> {
+    let truncated = || BtfError::Truncated { what, offset: 0, need: min_len, have: data.len() };
     if data.len() < 2 {
-        return Err(BtfError::Truncated {
-            what: "BTF header",
-            offset: 0,
-            need: raw::HEADER_LEN,
-            have: data.len(),
-        });
+        return Err(truncated());
     }
     let magic = rd16(data, 0);
     if magic == raw::BTF_MAGIC.swap_bytes() {
@@ -292,14 +290,20 @@ fn parse_header(data: &[u8]) -> Result<BtfHeader, BtfError> {
     if magic != raw::BTF_MAGIC {
         return Err(BtfError::BadMagic { found: magic });
     }
-    if data.len() < raw::HEADER_LEN {
-        return Err(BtfError::Truncated {
-            what: "BTF header",
-            offset: 0,
-            need: raw::HEADER_LEN,
-            have: data.len(),
-        });
+    if data.len() < min_len {
+        return Err(truncated());
     }
+    if data[2] != raw::BTF_VERSION {
+        return Err(BtfError::UnsupportedVersion(data[2]));
+    }
+    if data[3] != 0 {
+        return Err(BtfError::UnsupportedFlags(data[3]));
+    }
+    Ok(magic)
+}
+
+fn parse_header(data: &[u8]) -> Result<BtfHeader, BtfError> {
+    let magic = check_preamble(data, "BTF header", raw::HEADER_LEN)?;
     let h = BtfHeader {
         magic,
         version: data[2],
@@ -310,12 +314,6 @@ fn parse_header(data: &[u8]) -> Result<BtfHeader, BtfError> {
         str_off: rd32(data, 16),
         str_len: rd32(data, 20),
     };
-    if h.version != raw::BTF_VERSION {
-        return Err(BtfError::UnsupportedVersion(h.version));
-    }
-    if h.flags != 0 {
-        return Err(BtfError::UnsupportedFlags(h.flags));
-    }
     let hdr_len = h.hdr_len as usize;
     if hdr_len < raw::HEADER_LEN {
         return Err(BtfError::BadHeader(format!("hdr_len {hdr_len} is smaller than {}", raw::HEADER_LEN)));

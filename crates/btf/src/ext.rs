@@ -7,7 +7,7 @@
 //! Instruction offsets are kept as in the file: **bytes** from the start of the ELF section
 //! (libbpf divides by 8 before handing func/line info to the kernel).
 
-use crate::btf::{rd16, rd32};
+use crate::btf::{check_preamble, rd32};
 use crate::kind::raw;
 use crate::{Btf, BtfError, Kind};
 use std::fmt;
@@ -254,29 +254,7 @@ impl BtfExt {
     /// Parses `.BTF.ext` bytes; `btf` is the same object's `.BTF`, which holds every string
     /// and type the records refer to (checked).
     pub fn parse(data: &[u8], btf: &Btf) -> Result<BtfExt, BtfError> {
-        if data.len() < 2 {
-            return Err(BtfError::Truncated {
-                what: ".BTF.ext header",
-                offset: 0,
-                need: raw::EXT_HEADER_MIN_LEN,
-                have: data.len(),
-            });
-        }
-        let magic = rd16(data, 0);
-        if magic == raw::BTF_MAGIC.swap_bytes() {
-            return Err(BtfError::BigEndian);
-        }
-        if magic != raw::BTF_MAGIC {
-            return Err(BtfError::BadMagic { found: magic });
-        }
-        if data.len() < raw::EXT_HEADER_MIN_LEN {
-            return Err(BtfError::Truncated {
-                what: ".BTF.ext header",
-                offset: 0,
-                need: raw::EXT_HEADER_MIN_LEN,
-                have: data.len(),
-            });
-        }
+        let magic = check_preamble(data, ".BTF.ext header", raw::EXT_HEADER_MIN_LEN)?;
         let mut h = BtfExtHeader {
             magic,
             version: data[2],
@@ -289,12 +267,6 @@ impl BtfExt {
             core_relo_off: 0,
             core_relo_len: 0,
         };
-        if h.version != raw::BTF_VERSION {
-            return Err(BtfError::UnsupportedVersion(h.version));
-        }
-        if h.flags != 0 {
-            return Err(BtfError::UnsupportedFlags(h.flags));
-        }
         let hdr_len = h.hdr_len as usize;
         if hdr_len < raw::EXT_HEADER_MIN_LEN {
             return Err(err(format!("hdr_len {hdr_len} is smaller than 24")));

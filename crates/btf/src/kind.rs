@@ -267,64 +267,51 @@ impl IntEncoding {
     }
 }
 
-/// Linkage of a FUNC (stored in its vlen).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum FuncLinkage {
-    /// `static`.
-    Static = 0,
-    /// Global, defined here.
-    Global = 1,
-    /// `extern`: defined elsewhere (a kfunc declared in a BPF object, for instance).
-    Extern = 2,
+macro_rules! linkage {
+    ($(#[$m:meta])* $name:ident, global: $global:literal, extern: $ext:literal) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        pub enum $name {
+            /// `static`.
+            Static = 0,
+            #[doc = $global]
+            Global = 1,
+            #[doc = $ext]
+            Extern = 2,
+        }
+
+        impl $name {
+            /// From the raw value, if valid.
+            pub fn from_raw(v: u32) -> Option<Self> {
+                match v {
+                    0 => Some(Self::Static),
+                    1 => Some(Self::Global),
+                    2 => Some(Self::Extern),
+                    _ => None,
+                }
+            }
+            /// As bpftool prints it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    Self::Static => "static",
+                    Self::Global => "global",
+                    Self::Extern => "extern",
+                }
+            }
+        }
+    };
 }
 
-impl FuncLinkage {
-    /// From the raw value, if valid.
-    pub fn from_raw(v: u32) -> Option<Self> {
-        match v {
-            0 => Some(Self::Static),
-            1 => Some(Self::Global),
-            2 => Some(Self::Extern),
-            _ => None,
-        }
-    }
-    /// As bpftool prints it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Static => "static",
-            Self::Global => "global",
-            Self::Extern => "extern",
-        }
-    }
+linkage! {
+    /// Linkage of a FUNC (stored in its vlen).
+    FuncLinkage,
+    global: "Global, defined here.",
+    extern: "`extern`: defined elsewhere (a kfunc declared in a BPF object, for instance)."
 }
 
-/// Linkage of a VAR.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum VarLinkage {
-    /// `static`.
-    Static = 0,
-    /// Global, allocated here.
-    Global = 1,
-    /// `extern` (a `__ksym` or `__kconfig` variable).
-    Extern = 2,
-}
-
-impl VarLinkage {
-    /// From the raw value, if valid.
-    pub fn from_raw(v: u32) -> Option<Self> {
-        match v {
-            0 => Some(Self::Static),
-            1 => Some(Self::Global),
-            2 => Some(Self::Extern),
-            _ => None,
-        }
-    }
-    /// As bpftool prints it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Static => "static",
-            Self::Global => "global",
-            Self::Extern => "extern",
-        }
-    }
+linkage! {
+    /// Linkage of a VAR.
+    VarLinkage,
+    global: "Global, allocated here.",
+    extern: "`extern` (a `__ksym` or `__kconfig` variable)."
 }

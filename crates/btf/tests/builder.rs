@@ -47,15 +47,9 @@ fn strings_are_deduplicated() {
 
 #[test]
 fn decl_and_type_attributes() {
-    let mut b = BtfBuilder::new();
-    let int = b.add_int("int", 4, IntEncoding::SIGNED);
-    let attr = b.add_type_attr("address_space(1)", int);
-    let p = b.add_ptr(attr);
-    let tag = b.add_type_tag("percpu", int);
-    let p2 = b.add_ptr(tag);
-    let s = b.add_struct("s", 16, &[NewMember::new("a", p, 0), NewMember::new("b", p2, 64)]);
-    b.add_decl_attr("aligned(16)", s, None);
-    let btf = b.build().unwrap();
+    let btf = attrs().build().unwrap();
+    let st = btf.find_by_name_kind("s", Kind::Struct).unwrap();
+    let (s, p, p2) = (st.id(), st.member(0).unwrap().type_id, st.member(1).unwrap().type_id);
     let tt = btf.ptr_type_tags(p).unwrap();
     assert!(tt.tags.is_empty());
     assert_eq!(tt.attrs, ["address_space(1)"]);
@@ -210,6 +204,11 @@ fn core_flavor_names() {
     assert_eq!(essential_name("___x"), "___x");
     assert_eq!(essential_name("x____y"), "x____y");
     assert_eq!(essential_name("é___ü"), "é");
+    assert_eq!(essential_name("a____b"), "a____b");
+    assert_eq!(essential_name("x___"), "x___");
+    assert_eq!(essential_name("x___y"), "x");
+    assert_eq!(essential_name(""), "");
+    assert_eq!(essential_name("abcd"), "abcd");
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! libbpf's name:
 //!
 //! 1. [`find_cands`] (`bpf_core_find_cands`): every target type of a compatible kind whose
-//!    *essential* name ([`essential_name_len`]: the name up to a `___flavor` suffix) equals the
+//!    *essential* name ([`essential_name`]: the name up to a `___flavor` suffix) equals the
 //!    local one. The list is cached per local type id and pruned as relocations match
 //!    ([`CandCache`]), so one object's relocations agree with each other as libbpf's do.
 //! 2. [`parse_spec`] (`bpf_core_parse_spec`): the access string as low-level indices and
@@ -32,7 +32,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use kfvm_btf::{Btf, CoreReloKind, IntEncoding, Kind, Type};
+use kfvm_btf::{essential_name, Btf, CoreReloKind, IntEncoding, Kind, Type};
 use kfvm_isa::RawInsn;
 
 /// `BPF_CORE_SPEC_MAX_LEN`: the deepest access string libbpf accepts.
@@ -131,31 +131,6 @@ pub struct CoreReloRec<'s> {
     pub access: &'s str,
     /// What to compute.
     pub kind: CoreReloKind,
-}
-
-/// `bpf_core_is_flavor_sep`: `X___Y` with X and Y not underscores.
-fn is_flavor_sep(s: &[u8]) -> bool {
-    s[0] != b'_' && s[1] == b'_' && s[2] == b'_' && s[3] == b'_' && s[4] != b'_'
-}
-
-/// `bpf_core_essential_name_len`: the length of `name` without its last `___flavor` suffix.
-pub fn essential_name_len(name: &str) -> usize {
-    let b = name.as_bytes();
-    let n = b.len();
-    if n >= 5 {
-        for i in (0..=n - 5).rev() {
-            if is_flavor_sep(&b[i..]) {
-                return i + 1;
-            }
-        }
-    }
-    n
-}
-
-/// The essential name: `name` without its `___flavor` suffix (`task_struct___v2` ->
-/// `task_struct`).
-pub fn essential_name(name: &str) -> &str {
-    &name[..essential_name_len(name)]
 }
 
 /// `btf_kind_core_compat`: same kind, or both enums (ENUM and ENUM64 mix).
@@ -290,7 +265,7 @@ pub fn fields_are_compat(
             Kind::Ptr | Kind::Float => return Ok(true),
             Kind::Fwd | Kind::Enum | Kind::Enum64 => {
                 let (ln, tn) = (lt.name(), tt.name());
-                let (ll, tl) = (essential_name_len(ln), essential_name_len(tn));
+                let (ll, tl) = (essential_name(ln).len(), essential_name(tn).len());
                 return Ok(ll == 0 || tl == 0 || (ll == tl && ln.as_bytes()[..ll] == tn.as_bytes()[..tl]));
             }
             Kind::Int => return Ok(int_offset(&lt) == 0 && int_offset(&tt) == 0),
@@ -310,8 +285,8 @@ fn names_match(local_n: &str, targ_n: &str) -> bool {
     if str_is_empty(targ_n) {
         return str_is_empty(local_n);
     }
-    let tl = essential_name_len(targ_n);
-    let ll = essential_name_len(local_n);
+    let tl = essential_name(targ_n).len();
+    let ll = essential_name(local_n).len();
     tl == ll && local_n.as_bytes()[..ll] == targ_n.as_bytes()[..tl]
 }
 
@@ -757,9 +732,9 @@ pub fn spec_match<'a>(local_spec: &Spec<'_>, targ: &'a Btf, targ_id: u32) -> Res
             return Ok(None);
         }
         let lname = first.name.unwrap_or("");
-        let ll = essential_name_len(lname);
+        let ll = essential_name(lname).len();
         for (i, e) in tt.enum_values().enumerate() {
-            let tl = essential_name_len(e.name);
+            let tl = essential_name(e.name).len();
             if tl != ll {
                 continue;
             }
@@ -1070,7 +1045,7 @@ pub struct Cand {
 fn add_cands(local: &Btf, local_id: u32, targ: &Btf, targ_idx: usize, start_id: u32, out: &mut Vec<Cand>) {
     let Some(lt) = local.get(local_id) else { return };
     let lname = lt.name();
-    let ll = essential_name_len(lname);
+    let ll = essential_name(lname).len();
     for id in start_id..targ.type_count() {
         let Some(t) = targ.get(id) else { continue };
         if !kind_core_compat(&t, &lt) {
@@ -1080,7 +1055,7 @@ fn add_cands(local: &Btf, local_id: u32, targ: &Btf, targ_idx: usize, start_id: 
         if str_is_empty(tn) {
             continue;
         }
-        if essential_name_len(tn) != ll || tn.as_bytes()[..ll] != lname.as_bytes()[..ll] {
+        if essential_name(tn).len() != ll || tn.as_bytes()[..ll] != lname.as_bytes()[..ll] {
             continue;
         }
         out.push(Cand { btf: targ_idx, id });
@@ -1090,20 +1065,7 @@ fn add_cands(local: &Btf, local_id: u32, targ: &Btf, targ_idx: usize, start_id: 
 /// `bpf_core_find_cands`: candidates in `targets[0]` (vmlinux), else in the others (module
 /// BTFs, searched from their first own type). `Err(EINVAL)` for an anonymous local type.
 pub fn find_cands(local: &Btf, local_id: u32, targets: &[&Btf]) -> Result<Vec<Cand>, Errno> {
-    let lt = local.get(local_id).ok_or(Errno::Inval)?;
-    if str_is_empty(lt.name()) {
-        return Err(Errno::Inval);
-    }
-    let mut out = Vec::new();
-    let Some(main) = targets.first() else { return Ok(out) };
-    add_cands(local, local_id, main, 0, 1, &mut out);
-    if !out.is_empty() {
-        return Ok(out);
-    }
-    for (i, m) in targets.iter().enumerate().skip(1) {
-        add_cands(local, local_id, m, i, m.start_id(), &mut out);
-    }
-    Ok(out)
+    cands(local, local_id, targets, None)
 }
 
 /// An index of a target BTF by essential name, so that [`find_cands_indexed`] need not scan
@@ -1144,22 +1106,39 @@ pub fn find_cands_indexed(
     targets: &[&Btf],
     index: &CandIndex,
 ) -> Result<Vec<Cand>, Errno> {
+    cands(local, local_id, targets, Some(index))
+}
+
+/// [`find_cands`], the main target scanned or looked up in its index.
+fn cands(
+    local: &Btf,
+    local_id: u32,
+    targets: &[&Btf],
+    index: Option<&CandIndex>,
+) -> Result<Vec<Cand>, Errno> {
     let lt = local.get(local_id).ok_or(Errno::Inval)?;
     let lname = lt.name();
     if str_is_empty(lname) {
         return Err(Errno::Inval);
     }
-    let Some(main) = targets.first() else { return Ok(Vec::new()) };
-    let ess = essential_name(lname);
-    let mut out: Vec<Cand> = index
-        .by_hash
-        .get(&name_hash(ess.as_bytes()))
-        .into_iter()
-        .flatten()
-        .filter_map(|&id| main.get(id))
-        .filter(|t| kind_core_compat(t, &lt) && essential_name(t.name()) == ess)
-        .map(|t| Cand { btf: 0, id: t.id() })
-        .collect();
+    let mut out = Vec::new();
+    let Some(main) = targets.first() else { return Ok(out) };
+    match index {
+        None => add_cands(local, local_id, main, 0, 1, &mut out),
+        Some(index) => {
+            let ess = essential_name(lname);
+            out.extend(
+                index
+                    .by_hash
+                    .get(&name_hash(ess.as_bytes()))
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|&id| main.get(id))
+                    .filter(|t| kind_core_compat(t, &lt) && essential_name(t.name()) == ess)
+                    .map(|t| Cand { btf: 0, id: t.id() }),
+            );
+        }
+    }
     if !out.is_empty() {
         return Ok(out);
     }
@@ -1619,19 +1598,6 @@ pub fn patch_insn(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn essential_names() {
-        assert_eq!(essential_name("task_struct"), "task_struct");
-        assert_eq!(essential_name("task_struct___v2"), "task_struct");
-        assert_eq!(essential_name("a___b___c"), "a___b");
-        assert_eq!(essential_name("a____b"), "a____b");
-        assert_eq!(essential_name("___x"), "___x");
-        assert_eq!(essential_name("x___"), "x___");
-        assert_eq!(essential_name("x___y"), "x");
-        assert_eq!(essential_name(""), "");
-        assert_eq!(essential_name("abcd"), "abcd");
-    }
 
     #[test]
     fn access_strings() {
