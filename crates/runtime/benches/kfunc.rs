@@ -4,6 +4,11 @@
 //!
 //! The kernel JIT's side: `benches/data/kernel-bench.sh` (bpftool prog run ... repeat). Compare
 //! ratios of figures taken in one session: kfvm's ns per run over the kernel's.
+//!
+//! Seen in one session (2 cores, Linux 6.18.44, other builds running): `bench_kfunc_256` 5.5 µs
+//! in kfvm (checked mode: the verifier cannot check kfunc calls yet) against 1.97 µs under the
+//! kernel JIT, 2.8×; `bench_alu_4k` 112 µs (verified mode) against 7.75 µs, 14.5×. Entering the
+//! host costs kfvm about 10 ns a kfunc call.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use kfvm_kernel::{Kernel, KernelConfig, ModelSpec};
