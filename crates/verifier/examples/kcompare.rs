@@ -10,6 +10,11 @@ fn main() {
     let level: u32 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2);
     let case = asm_support::parse_with(path, false).expect("parse");
     let v = kfvm_verifier::bpf_check_full(&case.insns, &case.options(level), None);
+    if std::env::var("KFVM_ONLY").is_ok() {
+        println!("{:?}", v.result);
+        print!("{}", v.log);
+        return;
+    }
     let k = case.kernel_load(level).expect("kernel");
     let (kl, fl) = (asm_support::normalize_log(&k.log), asm_support::normalize_log(&v.log));
     println!(

@@ -633,7 +633,7 @@ fn sanitize_check_bounds(env: &mut Env<'_>, dst: usize) -> Result<()> {
     match r.ty {
         PTR_TO_STACK => {
             if !r.s.var_off.is_const() {
-                let tn = r.s.var_off.to_string();
+                let tn = crate::print::tnum_strn(r.s.var_off);
                 return Err(env.reject(
                     Errno::Acces,
                     format!("R{dst} variable stack access prohibited for !root, var_off={tn} off={}", r.off),

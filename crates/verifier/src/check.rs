@@ -201,11 +201,13 @@ impl Env<'_> {
                 let Some(map_index) = self.aux[self.insn_idx as usize].map_index else {
                     return Err(VerifyError::Internal("map lddw without a resolved map".into()));
                 };
+                let _ = next;
+                let map_off = self.aux[self.insn_idx as usize].map_off as i32;
                 let r = self.reg_mut(dst);
                 r.map = map_index + 1;
                 if src == 2 || src == 6 {
                     r.ty = PTR_TO_MAP_VALUE;
-                    r.off = next.imm;
+                    r.off = map_off;
                 } else {
                     r.ty = CONST_PTR_TO_MAP;
                 }

@@ -217,6 +217,8 @@ pub struct InsnAux {
     pub seen: bool,
     /// `map_index` of a map `lddw`.
     pub map_index: Option<u32>,
+    /// `map_off` of a map-value `lddw`.
+    pub map_off: u32,
     /// `is_iter_next`.
     pub is_iter_next: bool,
 }

@@ -214,7 +214,6 @@ fn linked_reg_mut<'s>(st: &'s mut VerifierState, e: &LinkedReg) -> &'s mut RegSt
 fn sync_linked_regs(env: &mut Env<'_>, in_cur: bool, known_at: LinkedReg, linked: &LinkedRegs) {
     let st = if in_cur { &mut env.cur } else { &mut env.stack.last_mut().expect("pushed branch").st };
     let known = linked_reg_mut(st, &known_at).clone();
-    let mut scratched = Vec::new();
     for e in &linked.entries {
         if *e == known_at {
             continue;
@@ -244,14 +243,6 @@ fn sync_linked_regs(env: &mut Env<'_>, in_cur: bool, known_at: LinkedReg, linked
             reg.off = off;
             reg.id = id;
             reg.s = sync_linked_scalar(&known.s, delta, k32 || r32);
-        }
-        scratched.push(*e);
-    }
-    for e in scratched {
-        if e.is_reg {
-            env.mark_reg_scratched(e.regno as usize);
-        } else {
-            env.mark_stack_slot_scratched(e.regno as usize);
         }
     }
 }

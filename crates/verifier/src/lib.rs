@@ -216,6 +216,7 @@ fn resolve_maps(
                     return Err(VerifyError::reject(Errno::Inval, Some(i), msg));
                 }
                 addr += off as u64;
+                aux[i].map_off = off;
             }
             aux[i].map_index = Some(idx as u32);
             insns[i].imm = addr as u32 as i32;

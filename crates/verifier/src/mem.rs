@@ -11,7 +11,7 @@ use crate::check::RegArg;
 use crate::env::*;
 use crate::error::{Errno, Result, VerifyError};
 use crate::precision::mark_chain_precision;
-use crate::print::reg_type_str;
+use crate::print::{reg_type_str, tnum_strn};
 use crate::state::*;
 use crate::tnum::Tnum;
 use crate::verbose;
@@ -107,7 +107,9 @@ fn check_ptr_alignment(
                     Errno::Acces,
                     format!(
                         "misaligned packet access off 2+{}+{}+{} size {size}",
-                        reg.s.var_off, reg.off, off
+                        tnum_strn(reg.s.var_off),
+                        reg.off,
+                        off
                     ),
                 ));
             }
@@ -135,7 +137,12 @@ fn check_ptr_alignment(
     if !reg_off.is_aligned(size as u64) {
         return Err(env.reject(
             Errno::Acces,
-            format!("misaligned {desc}access off {}+{}+{} size {size}", reg.s.var_off, reg.off, off),
+            format!(
+                "misaligned {desc}access off {}+{}+{} size {size}",
+                tnum_strn(reg.s.var_off),
+                reg.off,
+                off
+            ),
         ));
     }
     Ok(())
@@ -359,9 +366,10 @@ pub fn check_ptr_off_reg(env: &mut Env<'_>, reg: &RegState, regno: usize, fixed_
         ));
     }
     if !reg.s.var_off.equals_const(0) {
-        return Err(
-            env.reject(Errno::Acces, format!("variable {t} access var_off={} disallowed", reg.s.var_off))
-        );
+        return Err(env.reject(
+            Errno::Acces,
+            format!("variable {t} access var_off={} disallowed", tnum_strn(reg.s.var_off)),
+        ));
     }
     Ok(())
 }
@@ -406,7 +414,7 @@ pub fn check_stack_access_within_bounds(
         } else {
             format!(
                 "invalid variable-offset{extra} stack R{regno} var_off={} off={off} size={size}",
-                reg.s.var_off
+                tnum_strn(reg.s.var_off)
             )
         };
         return Err(env.reject(if size < 0 { Errno::Fault } else { Errno::Acces }, msg));
@@ -760,7 +768,7 @@ fn check_stack_read(env: &mut Env<'_>, ptr_regno: usize, off: i32, size: i32, ds
             Errno::Acces,
             format!(
                 "variable offset stack pointer cannot be passed into helper function; var_off={} off={off} size={size}",
-                reg.s.var_off
+                tnum_strn(reg.s.var_off)
             ),
         ));
     }
@@ -821,7 +829,7 @@ pub fn check_stack_range_initialized(
                 Errno::Acces,
                 format!(
                     "R{regno} variable offset stack access prohibited for !root, var_off={}",
-                    reg.s.var_off
+                    tnum_strn(reg.s.var_off)
                 ),
             ));
         }
@@ -882,7 +890,7 @@ pub fn check_stack_range_initialized(
             } else {
                 format!(
                     "invalid read from stack R{regno} var_off {}+{} size {access_size}",
-                    reg.s.var_off,
+                    tnum_strn(reg.s.var_off),
                     i - min_off
                 )
             };

@@ -70,6 +70,21 @@ pub fn reg_type_str(t: u32) -> String {
     s
 }
 
+/// Mirrors `tnum_strn()`: a known value as a number, else `(value; mask)`.
+pub fn tnum_strn(t: crate::tnum::Tnum) -> String {
+    if t.mask == 0 {
+        if t.value <= u16::MAX as u64 {
+            return t.value.to_string();
+        }
+        let v = t.value as i64;
+        if (i16::MIN as i64..=i16::MAX as i64).contains(&v) {
+            return v.to_string();
+        }
+        return format!("{:#x}", t.value);
+    }
+    format!("({:#x}; {:#x})", t.value, t.mask)
+}
+
 fn verbose_snum(out: &mut String, num: i64) {
     if (i16::MIN as i64..=i16::MAX as i64).contains(&num) {
         let _ = write!(out, "{num}");
@@ -164,7 +179,7 @@ impl Env<'_> {
         }
         if type_is_pkt_pointer(t) {
             a(out, &mut sep, "r=");
-            verbose_unum(out, reg.range as u32 as u64);
+            verbose_unum(out, reg.range as i64 as u64);
         }
         if base_type(t) == PTR_TO_MEM {
             a(out, &mut sep, "sz=");
@@ -354,6 +369,18 @@ pub fn insn_text(insns: &[RawInsn], idx: usize, allow_ptr_leaks: bool) -> String
 
 /// Text of an instruction with reserved fields set: the kernel prints it ignoring them.
 fn raw_text(r: RawInsn) -> String {
+    let cls = r.code & 7;
+    if (cls == 4 || cls == 7) && r.code & 0xf0 == 0xd0 {
+        // print_bpf_end_insn / print_bpf_bswap_insn, whatever the width.
+        let name = if cls == 7 {
+            "bswap"
+        } else if r.code & 0x08 != 0 {
+            "be"
+        } else {
+            "le"
+        };
+        return format!("({:02x}) r{} = {name}{} r{}", r.code, r.dst(), r.imm, r.dst());
+    }
     let mut probe = r;
     // Try the common reserved-field variants: clear off, src, imm in turn.
     for f in 0..4 {

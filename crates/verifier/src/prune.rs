@@ -61,14 +61,12 @@ impl IdMap {
         false
     }
 
-    /// Mirrors `check_scalar_ids()`.
+    /// Mirrors `check_scalar_ids()`: an old register without id constrains nothing; a current one
+    /// without id gets a temporary id so that two of them cannot satisfy one old link.
     pub fn check_scalar_ids(&mut self, old_id: u32, cur_id: u32) -> bool {
-        let old_id = if old_id != 0 {
-            old_id
-        } else {
-            self.tmp_id_gen += 1;
-            self.tmp_id_gen
-        };
+        if old_id == 0 {
+            return true;
+        }
         let cur_id = if cur_id != 0 {
             cur_id
         } else {
@@ -115,15 +113,21 @@ fn regsafe(rold: &RegState, rcur: &RegState, idmap: &mut IdMap, exact: Exact) ->
             if !rold.precise && exact == Exact::NotExact {
                 return true;
             }
-            if (rold.id & BPF_ADD_CONST) != (rcur.id & BPF_ADD_CONST) {
+            // The live kernel carries the later rules for linked scalars: an old register
+            // without id accepts any linking in the current one.
+            if rold.id & BPF_ADD_CONST != 0 && rcur.id & BPF_ADD_CONST == 0 {
+                return false;
+            }
+            if rold.id != 0 && rold.id & BPF_ADD_CONST == 0 && rcur.id & BPF_ADD_CONST != 0 {
                 return false;
             }
             if rold.id & BPF_ADD_CONST != 0 && rold.off != rcur.off {
                 return false;
             }
-            range_within(rold, rcur)
-                && rold.s.var_off.contains(rcur.s.var_off)
-                && idmap.check_scalar_ids(rold.id, rcur.id)
+            if !idmap.check_scalar_ids(rold.id, rcur.id) {
+                return false;
+            }
+            range_within(rold, rcur) && rold.s.var_off.contains(rcur.s.var_off)
         }
         PTR_TO_MAP_KEY | PTR_TO_MAP_VALUE | PTR_TO_MEM | PTR_TO_BUF | PTR_TO_TP_BUFFER => {
             rold.head_eq(rcur)
@@ -519,6 +523,7 @@ fn add_scc_backedge(env: &mut Env<'_>, old: StateId, backedge: VerifierState) ->
     }
     env.scc_visits[cc.scc as usize][vi].backedges.insert(0, backedge);
     env.num_backedges += 1;
+    update_peak_states(env);
     Ok(())
 }
 
@@ -646,7 +651,7 @@ pub fn is_state_visited(env: &mut Env<'_>, insn_idx: usize) -> Result<i32> {
     let mut states_cnt = 0u32;
     let mut loop_ = false;
     for id in ids {
-        if env.states[id].freed || env.states[id].in_free_list {
+        if env.states[id].in_free_list {
             continue;
         }
         states_cnt += 1;
@@ -782,6 +787,10 @@ fn miss(env: &mut Env<'_>, id: StateId, add_new_state: bool, insn_idx: usize) {
     let n = if env.aux[insn_idx].force_checkpoint && env.states[id].state.branches > 0 { 64 } else { 3 };
     let e = &env.states[id];
     if e.miss_cnt > e.hit_cnt * n + n {
+        let bucket = explored_bucket(env, env.states[id].state.insn_idx, &env.states[id].state);
+        if let Some(p) = env.explored[bucket].iter().position(|&x| x == id) {
+            env.explored[bucket].remove(p);
+        }
         env.states[id].in_free_list = true;
         env.free_list_size += 1;
         env.explored_states_size -= 1;

@@ -1,0 +1,6 @@
+; A byte swap of 24 bits.
+; expect: reject
+; msg: BPF_END uses reserved fields
+r0 = 0
+.raw 0xd4 0 0 0 24
+exit

@@ -1,0 +1,6 @@
+; An ALU opcode above BPF_END.
+; expect: reject
+; msg: unknown opcode e7
+r0 = 0
+.raw 0xe7 0 0 0 0
+exit

@@ -1,0 +1,5 @@
+; r0 = imm with a source register.
+; expect: reject
+; msg: BPF_MOV uses reserved fields
+.raw 0xb7 0 1 0 0
+exit

@@ -1,0 +1,6 @@
+; An ALU instruction with a non-zero offset field.
+; expect: reject
+; msg: BPF_ALU uses reserved fields
+r0 = 0
+.raw 0x07 0 0 3 1
+exit

@@ -1,0 +1,6 @@
+; r0 += imm with a non-zero source register field.
+; expect: reject
+; msg: BPF_ALU uses reserved fields
+r0 = 0
+.raw 0x07 0 2 0 1
+exit

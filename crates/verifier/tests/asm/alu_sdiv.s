@@ -1,0 +1,5 @@
+; Signed division is not tracked.
+; expect: accept
+r0 = -8
+r0 s/= 2
+exit

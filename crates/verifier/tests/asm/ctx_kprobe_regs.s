@@ -1,0 +1,7 @@
+; A kprobe reads pt_regs.
+; expect: accept
+; prog_type: kprobe
+r0 = *(u64 *)(r1 +112)
+r0 = *(u64 *)(r1 +160)
+r0 = 0
+exit

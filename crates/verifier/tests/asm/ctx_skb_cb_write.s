@@ -1,0 +1,6 @@
+; A socket filter may write skb->cb[].
+; expect: accept
+r0 = 0
+*(u32 *)(r1 +48) = r0
+*(u64 *)(r1 +56) = r0
+exit

@@ -1,0 +1,7 @@
+; A TC program may write skb->mark.
+; expect: accept
+; prog_type: sched_cls
+r0 = 1
+*(u32 *)(r1 +8) = r0
+r0 = 0
+exit

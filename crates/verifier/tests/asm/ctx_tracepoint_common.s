@@ -1,0 +1,6 @@
+; A tracepoint cannot read the common fields.
+; expect: reject
+; msg: invalid bpf_context access off=0 size=8
+; prog_type: tracepoint
+r0 = *(u64 *)(r1 +0)
+exit

@@ -1,0 +1,6 @@
+; XDP reads ingress_ifindex.
+; expect: accept
+; prog_type: xdp
+r0 = *(u32 *)(r1 +12)
+r0 = 2
+exit

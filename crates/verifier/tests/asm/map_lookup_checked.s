@@ -1,0 +1,13 @@
+; A map lookup with a NULL check.
+; expect: accept
+; map: hash 4 8 16 counters
+*(u32 *)(r10 -4) = 0
+r2 = r10
+r2 += -4
+r1 = map[idx:0]
+call bpf_map_lookup_elem#1
+if r0 == 0x0 goto out
+r1 = 1
+lock *(u64 *)(r0 +0) += r1
+out: r0 = 0
+exit

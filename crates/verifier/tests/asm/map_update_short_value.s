@@ -1,0 +1,15 @@
+; The value argument is shorter than the map's value.
+; expect: reject
+; msg: invalid read from stack R3 off=-12 size=16
+; map: hash 4 16 16
+*(u32 *)(r10 -4) = 1
+*(u64 *)(r10 -16) = 2
+r2 = r10
+r2 += -4
+r3 = r10
+r3 += -12
+r1 = map[idx:0]
+r4 = 0
+call bpf_map_update_elem#2
+r0 = 0
+exit

@@ -1,0 +1,13 @@
+; A read before the start of a map value.
+; expect: reject
+; msg: R0 min value is outside of the allowed memory range
+; map: hash 4 8 16
+*(u32 *)(r10 -4) = 0
+r2 = r10
+r2 += -4
+r1 = map[idx:0]
+call bpf_map_lookup_elem#1
+if r0 == 0x0 goto out
+r0 = *(u8 *)(r0 -1)
+out: r0 = 0
+exit

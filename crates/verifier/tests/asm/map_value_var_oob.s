@@ -1,0 +1,16 @@
+; A variable offset that may run past a map value.
+; expect: reject
+; msg: R0 max value is outside of the allowed memory range
+; map: hash 4 64 16
+r6 = *(u32 *)(r1 +0)
+*(u32 *)(r10 -4) = 0
+r2 = r10
+r2 += -4
+r1 = map[idx:0]
+call bpf_map_lookup_elem#1
+if r0 == 0x0 goto out
+r6 &= 63
+r0 += r6
+r0 = *(u16 *)(r0 +0)
+out: r0 = 0
+exit

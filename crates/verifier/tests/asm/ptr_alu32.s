@@ -1,0 +1,6 @@
+; 32-bit arithmetic on a pointer.
+; expect: reject
+; msg: R1 32-bit pointer arithmetic prohibited
+w1 += 4
+r0 = 0
+exit

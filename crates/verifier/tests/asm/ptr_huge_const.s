@@ -1,0 +1,7 @@
+; Adding a huge constant to a stack pointer.
+; expect: reject
+; msg: math between fp pointer and 536870912 is not allowed
+r3 = r10
+r3 += 0x20000000
+r0 = 0
+exit

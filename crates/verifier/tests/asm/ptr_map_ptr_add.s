@@ -1,0 +1,8 @@
+; Arithmetic on a map pointer.
+; expect: reject
+; msg: R1 pointer arithmetic on map_ptr prohibited
+; map: array 4 8 1
+r1 = map[idx:0]
+r1 += 8
+r0 = 0
+exit

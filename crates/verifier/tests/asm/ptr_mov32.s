@@ -1,0 +1,4 @@
+; A 32-bit move of a pointer gives a scalar to a privileged loader.
+; expect: accept
+w0 = w10
+exit

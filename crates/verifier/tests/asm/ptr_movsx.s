@@ -1,0 +1,4 @@
+; Sign-extending a pointer.
+; expect: accept
+r0 = (s8)r10
+exit

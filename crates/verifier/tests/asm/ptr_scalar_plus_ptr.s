@@ -1,0 +1,7 @@
+; scalar += pointer gives a pointer.
+; expect: accept
+r2 = -8
+r2 += r10
+*(u64 *)(r2 +0) = 1
+r0 = *(u64 *)(r10 -8)
+exit

@@ -1,0 +1,11 @@
+; A write through a stack pointer with a variable offset.
+; expect: accept
+r2 = *(u32 *)(r1 +0)
+r2 &= 8
+r3 = r10
+r3 += -16
+r3 += r2
+r0 = 0
+*(u64 *)(r3 +0) = r0
+r0 = *(u64 *)(r10 -8)
+exit
