@@ -1,26 +1,10 @@
 //! The foundation commands: conformance, plugin, asm/disasm, objdump, btf dump of an object.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
+
+use common::kfvm_with_input as kfvm;
 
 const OBJECTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../object/tests/progs");
-
-fn kfvm(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kfvm"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn plugin_speaks_the_conformance_protocol() {

@@ -1,15 +1,8 @@
 //! `kfvm kfuncs` and `kfvm btf dump --host`.
 
-use std::process::Command;
+mod common;
 
-fn kfvm(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kfvm")).args(args).output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::kfvm;
 
 #[test]
 fn lists_kfuncs_with_flags_hooks_and_deprecation() {

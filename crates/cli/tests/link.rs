@@ -1,17 +1,10 @@
 //! `kfvm link`.
 
-use std::process::Command;
+mod common;
+
+use common::kfvm;
 
 const LINK_PROGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../link/tests/progs");
-
-fn kfvm(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kfvm")).args(args).output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn links_against_the_model() {

@@ -2,12 +2,17 @@
 //!
 //! Loads raw instructions with `BPF_PROG_LOAD` (returning the verifier's verdict and log) and runs
 //! them with `BPF_PROG_TEST_RUN`. Everything here needs `bpf()` to work: root (or CAP_BPF) on a
-//! Linux kernel. [`available`] says whether it does, and why not, so tests can skip with a reason.
+//! Linux kernel. [`available`] says whether it does, and why not, so tests can skip with a reason;
+//! [`file_trials`] builds the usual file-driven test (each file checked by kfvm, and by the
+//! kernel where it can be asked) as `libtest-mimic` trials.
 
 #![deny(missing_docs)]
 
 use kfvm_isa::RawInsn;
+use libtest_mimic::{Failed, Trial};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_PROG_TEST_RUN: libc::c_long = 10;
@@ -119,28 +124,7 @@ pub struct Loaded {
 
 /// Loads `insns` as a program of `prog_type` with verifier log level `log_level`.
 pub fn load(prog_type: u32, insns: &[RawInsn], flags: u32, log_level: u32) -> Loaded {
-    let license = b"GPL\0";
-    // The kernel refuses a log buffer with log level 0.
-    let mut log = vec![0u8; if log_level == 0 { 0 } else { 1 << 22 }];
-    let mut attr = ProgLoadAttr {
-        prog_type,
-        insn_cnt: insns.len() as u32,
-        insns: insns.as_ptr() as u64,
-        license: license.as_ptr() as u64,
-        log_level,
-        log_size: log.len() as u32,
-        log_buf: if log.is_empty() { 0 } else { log.as_mut_ptr() as u64 },
-        prog_flags: flags,
-        ..Default::default()
-    };
-    let r = sys_bpf(BPF_PROG_LOAD, &mut attr);
-    let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-    let log = String::from_utf8_lossy(&log[..end]).into_owned();
-    match r {
-        // SAFETY: a successful BPF_PROG_LOAD returns a new file descriptor we now own.
-        Ok(fd) => Loaded { fd: Some(unsafe { OwnedFd::from_raw_fd(fd as i32) }), errno: None, log },
-        Err(e) => Loaded { fd: None, errno: e.raw_os_error(), log },
-    }
+    prog_load(insns, &LoadOpts { prog_type, flags, log_level, ..Default::default() }, 1 << 22)
 }
 
 /// Runs a `BPF_PROG_TYPE_SYSCALL` program once with `BPF_PROG_TEST_RUN`, with `ctx` as its
@@ -297,8 +281,14 @@ impl Default for LoadOpts<'_> {
 
 /// [`load`] with every option of [`LoadOpts`].
 pub fn load_with(insns: &[RawInsn], opts: &LoadOpts<'_>) -> Loaded {
+    prog_load(insns, opts, 1 << 24)
+}
+
+/// `BPF_PROG_LOAD` with a log buffer of `log_size` bytes (none at log level 0: the kernel
+/// refuses a log buffer then).
+fn prog_load(insns: &[RawInsn], opts: &LoadOpts<'_>, log_size: usize) -> Loaded {
     let license = b"GPL\0";
-    let mut log = vec![0u8; if opts.log_level == 0 { 0 } else { 1 << 24 }];
+    let mut log = vec![0u8; if opts.log_level == 0 { 0 } else { log_size }];
     let mut attr = ProgLoadAttr {
         prog_type: opts.prog_type,
         insn_cnt: insns.len() as u32,
@@ -321,4 +311,51 @@ pub fn load_with(insns: &[RawInsn], opts: &LoadOpts<'_>) -> Loaded {
         Ok(fd) => Loaded { fd: Some(unsafe { OwnedFd::from_raw_fd(fd as i32) }), errno: None, log },
         Err(e) => Loaded { fd: None, errno: e.raw_os_error(), log },
     }
+}
+
+/// The files of `dir` whose name ends in `.{ext}`, sorted (panics if `dir` cannot be read: a
+/// test corpus is missing).
+pub fn test_files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap_or_else(|e| panic!("{}: {e}", dir.display())).path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A trial that needs the live kernel: `test` where `kernel` (what [`available`] said) is
+/// `Ok`, else an ignored trial whose name says why it is skipped.
+pub fn kernel_trial(
+    kernel: &Result<(), String>,
+    name: String,
+    test: impl FnOnce() -> Result<(), Failed> + Send + 'static,
+) -> Trial {
+    match kernel {
+        Ok(()) => Trial::test(name, test),
+        Err(why) => Trial::test(format!("{name} (skipped: {why})"), || Ok(())).with_ignored_flag(true),
+    }
+}
+
+/// A file-driven test against the live kernel: for each file of `dir` ending in `.{ext}` (in
+/// name order), a trial `kfvm::NAME` running `kfvm_check` on it and a trial `kernel::NAME`
+/// running `kernel_check` ([`kernel_trial`]: skipped, saying why, where `bpf()` is refused).
+/// Run them with `libtest_mimic::run`.
+pub fn file_trials<K, L>(dir: &Path, ext: &str, kfvm_check: K, kernel_check: L) -> Vec<Trial>
+where
+    K: Fn(&Path) -> Result<(), Failed> + Send + Sync + 'static,
+    L: Fn(&Path) -> Result<(), Failed> + Send + Sync + 'static,
+{
+    let (kfvm_check, kernel_check) = (Arc::new(kfvm_check), Arc::new(kernel_check));
+    let kernel = available();
+    let mut trials = Vec::new();
+    for f in test_files(dir, ext) {
+        let name = f.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let (check, f1) = (kfvm_check.clone(), f.clone());
+        trials.push(Trial::test(format!("kfvm::{name}"), move || check(&f1)));
+        let check = kernel_check.clone();
+        trials.push(kernel_trial(&kernel, format!("kernel::{name}"), move || check(&f)));
+    }
+    trials
 }

@@ -20,8 +20,8 @@ use kfvm_isa::asm::assemble_raw;
 use kfvm_isa::disasm::NoSymbols;
 use kfvm_isa::RawInsn;
 use kfvm_vm::{HostFns, Interpreter, Program, Region};
-use libtest_mimic::{Arguments, Failed, Trial};
-use std::path::{Path, PathBuf};
+use libtest_mimic::{Arguments, Failed};
+use std::path::Path;
 
 struct Case {
     insns: Vec<RawInsn>,
@@ -142,26 +142,7 @@ fn check_kernel(path: &Path) -> Result<(), Failed> {
 }
 
 fn main() {
-    let args = Arguments::from_args();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/run");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/run")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "s"))
-        .collect();
-    files.sort();
-    let kernel = kfvm_oracle::available();
-    let mut trials = Vec::new();
-    for f in files {
-        let name = f.file_stem().unwrap().to_string_lossy().into_owned();
-        let f2 = f.clone();
-        trials.push(Trial::test(format!("kfvm::{name}"), move || check_kfvm(&f2)));
-        match &kernel {
-            Ok(()) => trials.push(Trial::test(format!("kernel::{name}"), move || check_kernel(&f))),
-            Err(why) => trials.push(
-                Trial::test(format!("kernel::{name} (skipped: {why})"), || Ok(())).with_ignored_flag(true),
-            ),
-        }
-    }
-    libtest_mimic::run(&args, trials).exit();
+    let trials = kfvm_oracle::file_trials(&dir, "s", check_kfvm, check_kernel);
+    libtest_mimic::run(&Arguments::from_args(), trials).exit();
 }
