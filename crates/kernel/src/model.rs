@@ -370,8 +370,9 @@ impl Kernel {
 
     /// Drops a reference of object `idx` of `kind`; the last one schedules its reclaim after the
     /// RCU grace period.
-    pub(crate) fn put(&self, kind: Kind, idx: usize) {
-        if self.0.cache(kind).put(idx) {
+    pub(crate) fn put(&self, kind: Kind, idx: usize) -> bool {
+        let r = self.0.cache(kind).put(idx);
+        if r == crate::objects::Put::Last {
             let inner = self.0.clone();
             self.0.pending.fetch_add(1, Ordering::AcqRel);
             let guard = crossbeam_epoch::pin();
@@ -381,6 +382,7 @@ impl Kernel {
                 k.0.pending.fetch_sub(1, Ordering::AcqRel);
             });
         }
+        r != crate::objects::Put::NotHeld
     }
 
     /// Drops the reference held through `ptr` (which must be a `kind` object).
@@ -870,12 +872,20 @@ impl Kernel {
     /// Frees an object of `bpf_obj_new` (after the grace period). `false` if `ptr` is none.
     pub fn free_obj(&self, ptr: u64) -> bool {
         match self.0.cache(Kind::Obj).index_of(ptr) {
-            Some(i) => {
-                self.put(Kind::Obj, i);
-                true
-            }
+            Some(i) => self.put(Kind::Obj, i),
             None => false,
         }
+    }
+
+    /// Drops a reference to the object at `addr`, whatever its kind (a task, cgroup, cpumask or
+    /// `bpf_obj_new` object); `false` if `addr` is none.
+    pub fn release_any(&self, addr: u64) -> bool {
+        for kind in [Kind::Task, Kind::Cgroup, Kind::Cpumask, Kind::Obj] {
+            if let Some(i) = self.0.cache(kind).index_of(addr) {
+                return self.put(kind, i);
+            }
+        }
+        false
     }
 
     /// Memory programs may access: every live object, writable only for program-owned ones.

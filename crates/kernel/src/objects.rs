@@ -23,6 +23,17 @@ use std::sync::Mutex;
 /// A reference-count bit: the object may not be acquired any more.
 pub(crate) const DYING: u32 = 1 << 31;
 
+/// What dropping a reference did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Put {
+    /// Others remain.
+    Alive,
+    /// It was the last one.
+    Last,
+    /// There was none to drop.
+    NotHeld,
+}
+
 /// Slot states.
 const FREE: u8 = 0;
 const LIVE: u8 = 1;
@@ -163,17 +174,26 @@ impl ObjCache {
         self.meta[idx].refs.fetch_or(DYING, Ordering::AcqRel);
     }
 
-    /// Drops a reference; `true` when it was the last (the object is now dead and must be
-    /// reclaimed after the grace period, see [`ObjCache::reclaim`]).
-    pub(crate) fn put(&self, idx: usize) -> bool {
+    /// Drops a reference ([`Put::Last`]: the object is now dead and must be reclaimed after the
+    /// grace period, see [`ObjCache::reclaim`]). A count already at zero is left alone
+    /// ([`Put::NotHeld`]: a program released a reference it did not hold).
+    pub(crate) fn put(&self, idx: usize) -> Put {
         let m = &self.meta[idx];
-        let old = m.refs.fetch_sub(1, Ordering::AcqRel);
-        debug_assert!(old & !DYING != 0, "{}: reference count underflow", self.name);
-        if old & !DYING == 1 {
+        let mut v = m.refs.load(Ordering::Relaxed);
+        loop {
+            if v & !DYING == 0 {
+                return Put::NotHeld;
+            }
+            match m.refs.compare_exchange_weak(v, v - 1, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(now) => v = now,
+            }
+        }
+        if v & !DYING == 1 {
             m.state.store(DEAD, Ordering::Release);
-            true
+            Put::Last
         } else {
-            false
+            Put::Alive
         }
     }
 

@@ -33,6 +33,10 @@ pub struct RunCtx {
     pub preempt_nest: Cell<u32>,
     /// `bpf_local_irq_save` nesting.
     pub irq_nest: Cell<u32>,
+    /// The references the program owns now (acquired, or taken out of a map with
+    /// `bpf_kptr_xchg`): what the verifier tracks, checked at run time for runs it did not
+    /// check. A release must give back one of them; what is left when the run ends is a leak.
+    pub owned: std::cell::RefCell<Vec<u64>>,
 }
 
 impl std::fmt::Debug for RunCtx {
@@ -57,6 +61,7 @@ impl RunCtx {
             rcu_nest: Cell::new(0),
             preempt_nest: Cell::new(0),
             irq_nest: Cell::new(0),
+            owned: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -67,6 +72,27 @@ impl RunCtx {
         // host data (`RunCtx::new`'s contract with the runtime), which outlives the run; a null
         // host pointer means no kernel model.
         (!p.is_null()).then(|| unsafe { &*p })
+    }
+
+    /// Records that the program owns a new reference to the object at `p` (if not NULL); `p`.
+    pub fn own<T>(&self, p: *mut T) -> *mut T {
+        if !p.is_null() {
+            self.owned.borrow_mut().push(p as u64);
+        }
+        p
+    }
+
+    /// Takes back one reference the program owns to the object at `addr`; `false` if it owns
+    /// none.
+    pub fn disown(&self, addr: u64) -> bool {
+        let mut o = self.owned.borrow_mut();
+        match o.iter().rposition(|&a| a == addr) {
+            Some(i) => {
+                o.swap_remove(i);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Whether the run is inside `bpf_rcu_read_lock` (or, as for the kernel's programs, always
@@ -94,6 +120,23 @@ pub(crate) fn bad_arg<R: kfvm_kfunc::abi::KfuncRet>(
 ) -> R {
     ctx.fail(format!("kfunc {name}: arg#{argno}: {v:#x} is not {what}"));
     R::zeroed()
+}
+
+/// Drops the reference a program passes to a release kfunc (`name`): ends the run if `addr` is
+/// no live `what` of `kind`, or if its count is already zero (a reference the program does not
+/// hold: the verifier would have refused the program).
+pub(crate) fn release(ctx: &mut CallCtx, rc: &RunCtx, name: &str, kind: crate::Kind, addr: u64, what: &str) {
+    match rc.kernel.0.cache(kind).index_of(addr) {
+        None => bad_arg::<()>(ctx, name, 0, what, addr),
+        Some(_) if !rc.disown(addr) => ctx.fail(format!(
+            "kfunc {name}: arg#0: the program releases a reference to {what} {addr:#x} it does not own"
+        )),
+        Some(i) => {
+            if !rc.kernel.put(kind, i) {
+                ctx.fail(format!("kfunc {name}: arg#0: {addr:#x} is a {what} whose reference is not held"));
+            }
+        }
+    }
 }
 
 /// `let rc = kernel!(ctx, "name");`: the run's [`RunCtx`], or the kfunc ends the run.

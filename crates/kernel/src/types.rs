@@ -847,6 +847,7 @@ pub mod tracepoints {
     pub struct SchedProcessExit(pub Callback<fn(*mut c_void, *mut TaskStruct, bool)>);
 
     /// `btf_trace_sched_switch`.
+    #[expect(clippy::type_complexity, reason = "the tracepoint's C prototype, spelled as the kernel's")]
     #[derive(HostType, Debug)]
     #[btf(name = "btf_trace_sched_switch", typedef)]
     #[repr(transparent)]

@@ -498,9 +498,18 @@ extern "C" fn kptr_xchg(ctx: &mut CallCtx, dst: u64, new: u64, _: u64, _: u64, _
     if !(in_map || dst % 8 == 0 && rc.kernel.memory().contains(dst, 8, true)) {
         return fail(ctx, "bpf_kptr_xchg", format!("{dst:#x} is not a kptr field"));
     }
+    // The reference moves into the field, and the field's old one to the program.
+    if new != 0 && !rc.disown(new) {
+        return fail(
+            ctx,
+            "bpf_kptr_xchg",
+            format!("the program stores {new:#x}, a reference it does not own"),
+        );
+    }
     // SAFETY: an aligned kptr field of a live map value (or of a program-owned object); kptr
     // fields are only ever accessed atomically.
-    unsafe { AtomicU64::from_ptr(dst as *mut u64) }.swap(new, Ordering::AcqRel)
+    let old = unsafe { AtomicU64::from_ptr(dst as *mut u64) }.swap(new, Ordering::AcqRel);
+    rc.own(old as *mut u8) as u64
 }
 
 extern "C" fn get_numa_node_id(_: &mut CallCtx, _: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {

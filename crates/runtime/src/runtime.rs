@@ -44,6 +44,15 @@ pub enum RuntimeError {
     /// Bad input to a run (an argument that does not fit the hook, a missing packet, ...).
     #[error("{0}")]
     Input(String),
+    /// A run ended holding references it acquired (the kernel's verifier refuses such
+    /// programs: "Unreleased reference"); they were released.
+    #[error("program {prog}: the run ended holding {refs} reference(s) it acquired (Unreleased reference)")]
+    Unreleased {
+        /// The program.
+        prog: String,
+        /// How many.
+        refs: usize,
+    },
     /// A run stopped abnormally.
     #[error("program {prog}: {error}")]
     Run {
@@ -440,8 +449,18 @@ impl Runtime {
         let ns = t0.elapsed().as_nanos() as u64;
         prog.runs.fetch_add(1, Ordering::Relaxed);
         prog.total_ns.fetch_add(ns, Ordering::Relaxed);
+        // References the program still owns: the verifier would have refused it ("Unreleased
+        // reference"); a checked run gives them back and says so.
+        let leaked = rc.owned.take();
+        for &a in &leaked {
+            kernel.release_any(a);
+        }
         drop(rc);
-        result.map_err(|error| RuntimeError::Run { prog: prog.name.clone(), error })
+        let r0 = result.map_err(|error| RuntimeError::Run { prog: prog.name.clone(), error })?;
+        if !leaked.is_empty() {
+            return Err(RuntimeError::Unreleased { prog: prog.name.clone(), refs: leaked.len() });
+        }
+        Ok(r0)
     }
 
     /// Resolves `--arg`-style arguments against the model.

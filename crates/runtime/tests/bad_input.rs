@@ -61,3 +61,21 @@ fn xdp_needs_a_packet() {
     assert_eq!(e, "a packet has 14 to 3840 bytes; 3 given");
     support::leak_audit(&kernel, rt, &audit);
 }
+
+#[test]
+fn checked_runs_track_references_as_the_verifier_would() {
+    let (kernel, rt, audit, _) = support::setup("retval.bpf.o", "doc.toml", KernelConfig::small());
+    let e = rt.test_run("double_release", &[], None, 1).unwrap_err().to_string();
+    assert!(
+        e.contains("kfunc bpf_task_release: arg#0: the program releases a reference to a task_struct"),
+        "{e}"
+    );
+    assert!(e.contains("it does not own"), "{e}");
+    let e = rt.test_run("leak_reference", &[], None, 1).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "program leak_reference: the run ended holding 1 reference(s) it acquired (Unreleased reference)"
+    );
+    // Neither left the model's counts wrong.
+    support::leak_audit(&kernel, rt, &audit);
+}

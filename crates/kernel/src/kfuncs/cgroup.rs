@@ -2,7 +2,7 @@
 //! `bpf_cgroup_kptr_get`.
 
 use crate::model::Kind;
-use crate::run::{bad_arg, kernel};
+use crate::run::{bad_arg, kernel, release};
 use crate::types::Cgroup;
 use kfvm_kfunc::types::*;
 use kfvm_kfunc::{kfunc, CallCtx};
@@ -14,7 +14,7 @@ pub fn bpf_cgroup_acquire(ctx: &mut CallCtx, cgrp: *mut Cgroup) -> *mut Cgroup {
     let rc = kernel!(ctx, "bpf_cgroup_acquire");
     match rc.kernel.slot_of(cgrp) {
         None => bad_arg(ctx, "bpf_cgroup_acquire", 0, "a cgroup", cgrp as u64),
-        Some(i) if rc.kernel.0.cache(Kind::Cgroup).try_get(i) => cgrp,
+        Some(i) if rc.kernel.0.cache(Kind::Cgroup).try_get(i) => rc.own(cgrp),
         Some(_) => core::ptr::null_mut(),
     }
 }
@@ -23,10 +23,7 @@ pub fn bpf_cgroup_acquire(ctx: &mut CallCtx, cgrp: *mut Cgroup) -> *mut Cgroup {
 #[kfunc(release)]
 pub fn bpf_cgroup_release(ctx: &mut CallCtx, cgrp: *mut Cgroup) {
     let rc = kernel!(ctx, "bpf_cgroup_release");
-    match rc.kernel.slot_of(cgrp) {
-        Some(i) => rc.kernel.put(Kind::Cgroup, i),
-        None => bad_arg(ctx, "bpf_cgroup_release", 0, "a cgroup", cgrp as u64),
-    }
+    release(ctx, rc, "bpf_cgroup_release", Kind::Cgroup, cgrp as u64, "a cgroup")
 }
 
 /// The ancestor of `cgrp` at `level` (0 is the root), referenced; NULL if `level` is deeper.
@@ -38,7 +35,7 @@ pub fn bpf_cgroup_ancestor(ctx: &mut CallCtx, cgrp: *mut Cgroup, level: c_int) -
     }
     let Some(ancestor) = ancestor_at(cgrp, level) else { return core::ptr::null_mut() };
     match rc.kernel.slot_of(ancestor) {
-        Some(i) if rc.kernel.0.cache(Kind::Cgroup).try_get(i) => ancestor,
+        Some(i) if rc.kernel.0.cache(Kind::Cgroup).try_get(i) => rc.own(ancestor),
         _ => core::ptr::null_mut(),
     }
 }
@@ -59,16 +56,16 @@ fn ancestor_at(cgrp: *const Cgroup, level: c_int) -> Option<*mut Cgroup> {
 #[kfunc(acquire, ret_null)]
 pub fn bpf_cgroup_from_id(ctx: &mut CallCtx, cgid: u64) -> *mut Cgroup {
     let rc = kernel!(ctx, "bpf_cgroup_from_id");
-    rc.kernel.cgroup_by_id(cgid).map_or(core::ptr::null_mut(), |c| c.into_raw())
+    rc.own(rc.kernel.cgroup_by_id(cgid).map_or(core::ptr::null_mut(), |c| c.into_raw()))
 }
 
 /// Destructor of referenced `struct cgroup` kptrs (`bpf_cgroup_release_dtor`; not a kfunc).
 #[kfunc]
 pub fn bpf_cgroup_release_dtor(ctx: &mut CallCtx, cgrp: *mut c_void) {
     let rc = kernel!(ctx, "bpf_cgroup_release_dtor");
-    match rc.kernel.slot_of(cgrp as *const Cgroup) {
-        Some(i) => rc.kernel.put(Kind::Cgroup, i),
-        None => bad_arg(ctx, "bpf_cgroup_release_dtor", 0, "a cgroup", cgrp as u64),
+    // A map drops the reference it held: no program owned it.
+    if !rc.kernel.release_any(cgrp as u64) {
+        bad_arg::<()>(ctx, "bpf_cgroup_release_dtor", 0, "a cgroup", cgrp as u64);
     }
 }
 
@@ -98,7 +95,7 @@ pub fn bpf_cgroup_kptr_get(ctx: &mut CallCtx, cgrpp: *mut *mut Cgroup) -> *mut C
     }
     // "If the cgroup had been released, tryget will fail."
     match rc.kernel.slot_of(cgrp) {
-        Some(i) if rc.kernel.0.cache(Kind::Cgroup).try_get(i) => cgrp,
+        Some(i) if rc.kernel.0.cache(Kind::Cgroup).try_get(i) => rc.own(cgrp),
         _ => core::ptr::null_mut(),
     }
 }

@@ -7,7 +7,7 @@
 //! runs may share a mask (as the kernel's `cpumask_set_cpu` is atomic).
 
 use crate::model::Kind;
-use crate::run::{bad_arg, kernel, RunCtx};
+use crate::run::{bad_arg, kernel, release, RunCtx};
 use crate::types::{BpfCpumask, Cpumask};
 use kfvm_kfunc::types::*;
 use kfvm_kfunc::{kfunc, CallCtx};
@@ -95,17 +95,14 @@ fn bit(cpu: u32) -> (usize, u64) {
 #[kfunc(acquire, ret_null)]
 pub fn bpf_cpumask_create(ctx: &mut CallCtx) -> *mut BpfCpumask {
     let rc = kernel!(ctx, "bpf_cpumask_create");
-    rc.kernel.alloc_cpumask().unwrap_or(ENOMEM_NULL)
+    rc.own(rc.kernel.alloc_cpumask().unwrap_or(ENOMEM_NULL))
 }
 
 /// Releases a `struct bpf_cpumask` reference (frees it with the last one).
 #[kfunc(release)]
 pub fn bpf_cpumask_release(ctx: &mut CallCtx, cpumask: *mut BpfCpumask) {
     let rc = kernel!(ctx, "bpf_cpumask_release");
-    match rc.kernel.slot_of(cpumask) {
-        Some(i) => rc.kernel.put(Kind::Cpumask, i),
-        None => bad_arg(ctx, "bpf_cpumask_release", 0, "a struct bpf_cpumask", cpumask as u64),
-    }
+    release(ctx, rc, "bpf_cpumask_release", Kind::Cpumask, cpumask as u64, "a struct bpf_cpumask")
 }
 
 /// A new reference to a trusted `struct bpf_cpumask`.
@@ -115,7 +112,7 @@ pub fn bpf_cpumask_acquire(ctx: &mut CallCtx, cpumask: *mut BpfCpumask) -> *mut 
     match rc.kernel.slot_of(cpumask) {
         Some(i) => {
             rc.kernel.0.cache(Kind::Cpumask).get(i);
-            cpumask
+            rc.own(cpumask)
         }
         None => bad_arg(ctx, "bpf_cpumask_acquire", 0, "a struct bpf_cpumask", cpumask as u64),
     }
@@ -409,8 +406,8 @@ pub fn bpf_cpumask_populate(
 #[kfunc]
 pub fn bpf_cpumask_release_dtor(ctx: &mut CallCtx, cpumask: *mut c_void) {
     let rc = kernel!(ctx, "bpf_cpumask_release_dtor");
-    match rc.kernel.slot_of(cpumask as *const BpfCpumask) {
-        Some(i) => rc.kernel.put(Kind::Cpumask, i),
-        None => bad_arg(ctx, "bpf_cpumask_release_dtor", 0, "a struct bpf_cpumask", cpumask as u64),
+    // A map drops the reference it held: no program owned it.
+    if !rc.kernel.release_any(cpumask as u64) {
+        bad_arg::<()>(ctx, "bpf_cpumask_release_dtor", 0, "a struct bpf_cpumask", cpumask as u64);
     }
 }

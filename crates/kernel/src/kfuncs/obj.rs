@@ -25,7 +25,7 @@ pub fn bpf_obj_new_impl(ctx: &mut CallCtx, local_type_id__k: u64, meta__ign: *mu
     if size as usize > crate::model::BPF_OBJ_MAX_SIZE {
         return core::ptr::null_mut();
     }
-    rc.kernel.alloc_obj(size as usize).map_or(core::ptr::null_mut(), |p| p as *mut c_void)
+    rc.own(rc.kernel.alloc_obj(size as usize).map_or(core::ptr::null_mut(), |p| p as *mut c_void))
 }
 
 /// Frees an object from `bpf_obj_new_impl` (after the RCU grace period).
@@ -33,6 +33,13 @@ pub fn bpf_obj_new_impl(ctx: &mut CallCtx, local_type_id__k: u64, meta__ign: *mu
 pub fn bpf_obj_drop_impl(ctx: &mut CallCtx, p__alloc: *mut c_void, meta__ign: *mut c_void) {
     let rc = kernel!(ctx, "bpf_obj_drop_impl");
     let _ = meta__ign;
+    if !rc.disown(p__alloc as u64) {
+        ctx.fail(format!(
+            "kfunc bpf_obj_drop_impl: arg#0: the program drops {:#x}, which it does not own",
+            p__alloc as u64
+        ));
+        return;
+    }
     if !rc.kernel.free_obj(p__alloc as u64) {
         bad_arg::<()>(ctx, "bpf_obj_drop_impl", 0, "an object of bpf_obj_new", p__alloc as u64);
     }

@@ -1,7 +1,7 @@
 //! Task kfuncs (kernel/bpf/helpers.c, set `generic_btf_ids`).
 
 use crate::model::Kind;
-use crate::run::{bad_arg, kernel};
+use crate::run::{bad_arg, kernel, release};
 use crate::types::{Cgroup, CssSet, TaskStruct};
 use kfvm_kfunc::types::*;
 use kfvm_kfunc::{kfunc, CallCtx};
@@ -12,7 +12,7 @@ pub fn bpf_task_acquire(ctx: &mut CallCtx, p: *mut TaskStruct) -> *mut TaskStruc
     let rc = kernel!(ctx, "bpf_task_acquire");
     match rc.kernel.slot_of(p) {
         None => bad_arg(ctx, "bpf_task_acquire", 0, "a task_struct", p as u64),
-        Some(i) if rc.kernel.0.cache(Kind::Task).try_get(i) => p,
+        Some(i) if rc.kernel.0.cache(Kind::Task).try_get(i) => rc.own(p),
         Some(_) => core::ptr::null_mut(),
     }
 }
@@ -21,17 +21,14 @@ pub fn bpf_task_acquire(ctx: &mut CallCtx, p: *mut TaskStruct) -> *mut TaskStruc
 #[kfunc(release)]
 pub fn bpf_task_release(ctx: &mut CallCtx, p: *mut TaskStruct) {
     let rc = kernel!(ctx, "bpf_task_release");
-    match rc.kernel.slot_of(p) {
-        Some(i) => rc.kernel.put(Kind::Task, i),
-        None => bad_arg(ctx, "bpf_task_release", 0, "a task_struct", p as u64),
-    }
+    release(ctx, rc, "bpf_task_release", Kind::Task, p as u64, "a task_struct")
 }
 
 /// The task with global pid `pid`, referenced; NULL if there is none.
 #[kfunc(acquire, ret_null)]
 pub fn bpf_task_from_pid(ctx: &mut CallCtx, pid: s32) -> *mut TaskStruct {
     let rc = kernel!(ctx, "bpf_task_from_pid");
-    rc.kernel.task(pid).map_or(core::ptr::null_mut(), |t| t.into_raw())
+    rc.own(rc.kernel.task(pid).map_or(core::ptr::null_mut(), |t| t.into_raw()))
 }
 
 /// The task with pid `vpid` in the caller's pid namespace, referenced; NULL if there is none.
@@ -39,7 +36,7 @@ pub fn bpf_task_from_pid(ctx: &mut CallCtx, pid: s32) -> *mut TaskStruct {
 #[kfunc(acquire, ret_null)]
 pub fn bpf_task_from_vpid(ctx: &mut CallCtx, vpid: s32) -> *mut TaskStruct {
     let rc = kernel!(ctx, "bpf_task_from_vpid");
-    rc.kernel.task(vpid).map_or(core::ptr::null_mut(), |t| t.into_raw())
+    rc.own(rc.kernel.task(vpid).map_or(core::ptr::null_mut(), |t| t.into_raw()))
 }
 
 /// The task's cgroup v2 cgroup (`task_dfl_cgroup`), if `task` is a live task.
@@ -97,8 +94,8 @@ pub fn bpf_task_get_cgroup1(ctx: &mut CallCtx, task: *mut TaskStruct, hierarchy_
 #[kfunc]
 pub fn bpf_task_release_dtor(ctx: &mut CallCtx, p: *mut c_void) {
     let rc = kernel!(ctx, "bpf_task_release_dtor");
-    match rc.kernel.slot_of(p as *const TaskStruct) {
-        Some(i) => rc.kernel.put(Kind::Task, i),
-        None => bad_arg(ctx, "bpf_task_release_dtor", 0, "a task_struct", p as u64),
+    // A map drops the reference it held: no program owned it.
+    if !rc.kernel.release_any(p as u64) {
+        bad_arg::<()>(ctx, "bpf_task_release_dtor", 0, "a task_struct", p as u64);
     }
 }
