@@ -85,6 +85,28 @@ pub(crate) fn cmd_run(
                 "map {} (type {}, key {} B, value {} B, max_entries {})",
                 s.name, s.map_type, s.key_size, s.value_size, s.max_entries
             );
+            if !s.vars.is_empty() {
+                // Global data: each variable, integers in decimal.
+                let v = m.get(&0u32.to_ne_bytes()).unwrap_or_default();
+                for (name, off, size) in &s.vars {
+                    let b = v.get(*off as usize..(*off + *size) as usize).unwrap_or(&[]);
+                    let shown = match b.len() {
+                        1 | 2 | 4 | 8 => {
+                            let mut w = [0u8; 8];
+                            w[..b.len()].copy_from_slice(b);
+                            u64::from_le_bytes(w).to_string()
+                        }
+                        _ if b.last() == Some(&0)
+                            && b[..b.len() - 1].iter().all(|c| c.is_ascii_graphic() || *c == b' ') =>
+                        {
+                            format!("{:?}", String::from_utf8_lossy(&b[..b.len() - 1]))
+                        }
+                        _ => hex(b),
+                    };
+                    println!("  {name} = {shown}");
+                }
+                continue;
+            }
             if let Some(rb) = m.ringbuf() {
                 let n = rb.consume(|rec| println!("  record {}", hex(rec)));
                 println!("  {n} records");

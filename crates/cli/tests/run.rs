@@ -34,6 +34,7 @@ task 1001 make runs on 2 CPUs only
     assert!(out.starts_with(want), "{out}");
     assert!(out.contains("on_task_newtask              tp_btf/task_newtask                 7"), "{out}");
     assert!(out.contains("map tasks_per_cgroup (type 1, key 8 B, value 8 B, max_entries 4096)\n  0100000000000000: 0300000000000000\n"), "{out}");
+    assert!(out.contains("map tour.bss (type 2, key 4 B, value 40 B, max_entries 1)\n  nr_cgroups = 4\n  nr_processes = 4\n  nr_threads = 1\n  nr_kthreads = 2\n  nr_pinned = 2\n"), "{out}");
     // Said once, on stderr.
     assert_eq!(err.matches("the verifier cannot decide yet").count(), 1, "{err}");
 }

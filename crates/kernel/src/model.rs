@@ -64,6 +64,19 @@ impl Default for KernelConfig {
 }
 
 impl KernelConfig {
+    /// The default capacities, grown to hold `spec` with room to spare (a snapshot of a big
+    /// machine).
+    pub fn for_spec(spec: &ModelSpec) -> Self {
+        let d = KernelConfig::default();
+        let forks = spec.events.iter().filter(|e| matches!(e.spec, crate::spec::EventSpec::Fork(_))).count();
+        let mkdirs = spec.events.iter().filter(|e| matches!(e.spec, crate::spec::EventSpec::Mkdir(_))).count();
+        KernelConfig {
+            max_tasks: d.max_tasks.max(2 * (spec.tasks.len() + forks) + 1024),
+            max_cgroups: d.max_cgroups.max(2 * (spec.cgroups.len() + mkdirs) + 256),
+            ..d
+        }
+    }
+
     /// Small caches (tests, Miri).
     pub fn small() -> Self {
         KernelConfig { max_tasks: 256, max_cgroups: 64, max_cpumasks: 64, max_objs: 64 }

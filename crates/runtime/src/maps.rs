@@ -83,6 +83,8 @@ pub struct MapSpec {
     pub spin_lock: Option<u32>,
     /// Initial contents (global data).
     pub data: Option<Vec<u8>>,
+    /// The variables of a global-data map (`.data`, `.bss`, ...): name, offset, size.
+    pub vars: Vec<(String, u32, u32)>,
 }
 
 /// Why a map could not be created or used from the host.

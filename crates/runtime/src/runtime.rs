@@ -278,7 +278,19 @@ fn map_spec(obj: &LinkedObject, i: usize, registry: &KfuncRegistry) -> Result<Ma
         MapSource::Data | MapSource::Rodata | MapSource::Kconfig => def.data.clone(),
         _ => None,
     };
+    let mut vars = Vec::new();
+    if let (Some(btf), MapSource::Data | MapSource::Rodata | MapSource::Bss | MapSource::Kconfig) =
+        (&obj.btf, def.source)
+    {
+        if let Some(sec) = btf.get(def.btf_value_type_id).filter(|t| t.kind() == kfvm_btf::Kind::Datasec) {
+            for v in sec.datasec_vars() {
+                let name = btf.get(v.type_id).map(|t| t.name().to_string()).unwrap_or_default();
+                vars.push((name, v.offset, v.size));
+            }
+        }
+    }
     Ok(MapSpec {
+        vars,
         name: def.name.clone(),
         map_type: def.map_type,
         key_size: def.key_size,

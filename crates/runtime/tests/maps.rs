@@ -16,6 +16,7 @@ fn spec(map_type: u32, key_size: u32, value_size: u32, max_entries: u32) -> MapS
         kptrs: Vec::new(),
         spin_lock: None,
         data: None,
+        vars: Vec::new(),
     }
 }
 
