@@ -347,6 +347,73 @@ struct xdp_md {
 	__u32 egress_ifindex;
 };
 
+typedef __u16 __be16;
+
+struct ethhdr {
+	unsigned char h_dest[6];
+	unsigned char h_source[6];
+	__be16 h_proto;
+};
+
+typedef __u16 __sum16;
+
+typedef __u32 __be32;
+
+struct iphdr {
+	char: 8;
+	__u8 tos;
+	__be16 tot_len;
+	__be16 id;
+	__be16 frag_off;
+	__u8 ttl;
+	__u8 protocol;
+	__sum16 check;
+	__be32 saddr;
+	__be32 daddr;
+};
+
+struct pt_regs {
+	long unsigned int r15;
+	long unsigned int r14;
+	long unsigned int r13;
+	long unsigned int r12;
+	long unsigned int bp;
+	long unsigned int bx;
+	long unsigned int r11;
+	long unsigned int r10;
+	long unsigned int r9;
+	long unsigned int r8;
+	long unsigned int ax;
+	long unsigned int cx;
+	long unsigned int dx;
+	long unsigned int si;
+	long unsigned int di;
+	long unsigned int orig_ax;
+	long unsigned int ip;
+	long unsigned int cs;
+	long unsigned int flags;
+	long unsigned int sp;
+	long unsigned int ss;
+};
+
+typedef void (*btf_trace_task_newtask)(void *, struct task_struct *, u64);
+
+typedef void (*btf_trace_sched_process_fork)(void *, struct task_struct *, struct task_struct *);
+
+typedef void (*btf_trace_sched_process_exit)(void *, struct task_struct *, bool);
+
+typedef __u32 u32;
+
+typedef void (*btf_trace_sched_switch)(void *, bool, struct task_struct *, struct task_struct *, u32);
+
+typedef signed char __s8;
+
+typedef __s8 s8;
+
+typedef void (*btf_trace_cgroup_mkdir)(void *, struct cgroup *, const s8 *);
+
+typedef void (*btf_trace_cgroup_rmdir)(void *, struct cgroup *, const s8 *);
+
 struct bpf_iter_num {
 	__u64 __opaque[1];
 };
@@ -378,8 +445,6 @@ struct bpf_refcount {
 typedef int __s32;
 
 typedef __s32 s32;
-
-typedef __u32 u32;
 
 typedef __u8 u8;
 
