@@ -69,7 +69,8 @@ impl KernelConfig {
     pub fn for_spec(spec: &ModelSpec) -> Self {
         let d = KernelConfig::default();
         let forks = spec.events.iter().filter(|e| matches!(e.spec, crate::spec::EventSpec::Fork(_))).count();
-        let mkdirs = spec.events.iter().filter(|e| matches!(e.spec, crate::spec::EventSpec::Mkdir(_))).count();
+        let mkdirs =
+            spec.events.iter().filter(|e| matches!(e.spec, crate::spec::EventSpec::Mkdir(_))).count();
         KernelConfig {
             max_tasks: d.max_tasks.max(2 * (spec.tasks.len() + forks) + 1024),
             max_cgroups: d.max_cgroups.max(2 * (spec.cgroups.len() + mkdirs) + 256),
