@@ -96,10 +96,9 @@ pub(crate) fn cmd_run(
                             w[..b.len()].copy_from_slice(b);
                             u64::from_le_bytes(w).to_string()
                         }
-                        _ if b.last() == Some(&0)
-                            && b[..b.len() - 1].iter().all(|c| c.is_ascii_graphic() || *c == b' ') =>
-                        {
-                            format!("{:?}", String::from_utf8_lossy(&b[..b.len() - 1]))
+                        _ if is_c_string(b) => {
+                            let n = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+                            format!("{:?}", String::from_utf8_lossy(&b[..n]))
                         }
                         _ => hex(b),
                     };
@@ -194,6 +193,16 @@ fn finish_test_run(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A NUL-terminated printable string, zero-padded (`char comm[16]`).
+fn is_c_string(b: &[u8]) -> bool {
+    match b.iter().position(|&c| c == 0) {
+        Some(n) if n > 0 => {
+            b[..n].iter().all(|c| c.is_ascii_graphic() || *c == b' ') && b[n..].iter().all(|&c| c == 0)
+        }
+        _ => false,
+    }
 }
 
 fn js(s: &str) -> String {
