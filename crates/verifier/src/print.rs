@@ -381,14 +381,24 @@ fn raw_text(r: RawInsn) -> String {
         };
         return format!("({:02x}) r{} = {name}{} r{}", r.code, r.dst(), r.imm, r.dst());
     }
-    let mut probe = r;
-    // Try the common reserved-field variants: clear off, src, imm in turn.
-    for f in 0..4 {
-        match f {
-            0 => probe.off = 0,
-            1 => probe.regs &= 0x0f,
-            2 => probe.imm = 0,
-            _ => probe.regs &= 0xf0,
+    if cls == 3 && r.code & 0xe0 == 0xc0 {
+        return raw_atomic_text(r);
+    }
+    // Try clearing the reserved fields, one at a time, then in pairs.
+    let clears: [u8; 10] = [1, 2, 4, 8, 3, 5, 6, 9, 10, 15];
+    for mask in clears {
+        let mut probe = r;
+        if mask & 1 != 0 {
+            probe.off = 0;
+        }
+        if mask & 2 != 0 {
+            probe.imm = 0;
+        }
+        if mask & 4 != 0 {
+            probe.regs &= 0x0f;
+        }
+        if mask & 8 != 0 {
+            probe.regs &= 0xf0;
         }
         if let Ok(insn) = kfvm_isa::decode(&[probe, RawInsn::default()], 0) {
             let mut s = kfvm_isa::disasm::insn_to_string(
@@ -404,4 +414,35 @@ fn raw_text(r: RawInsn) -> String {
         }
     }
     format!("({:02x}) BUG_{:02x}", r.code, r.code)
+}
+
+/// `print_bpf_insn()`'s `BPF_STX | BPF_ATOMIC` branch for any size and imm (sizes and
+/// operations the verifier later rejects still print their generic text).
+fn raw_atomic_text(r: RawInsn) -> String {
+    const LDST: [&str; 4] = ["u32", "u16", "u8", "u64"];
+    let size = LDST[((r.code >> 3) & 3) as usize];
+    let w = if r.code & 0x18 == 0x18 { "64" } else { "" };
+    let (code, dst, src, off) = (r.code, r.dst(), r.src(), r.off);
+    let alu = |op: i32| match op {
+        0x00 => Some(("+=", "add")),
+        0x50 => Some(("&=", "and")),
+        0x40 => Some(("|=", "or")),
+        0xa0 => Some(("^=", "xor")),
+        _ => None,
+    };
+    match r.imm {
+        0x00 | 0x50 | 0x40 | 0xa0 => {
+            let (op, _) = alu(r.imm).unwrap_or(("", ""));
+            format!("({code:02x}) lock *({size} *)(r{dst} {off:+}) {op} r{src}")
+        }
+        0x01 | 0x51 | 0x41 | 0xa1 => {
+            let (_, name) = alu(r.imm & !1).unwrap_or(("", ""));
+            format!("({code:02x}) r{src} = atomic{w}_fetch_{name}(({size} *)(r{dst} {off:+}), r{src})")
+        }
+        0xf1 => format!("({code:02x}) r0 = atomic{w}_cmpxchg(({size} *)(r{dst} {off:+}), r0, r{src})"),
+        0xe1 => format!("({code:02x}) r{src} = atomic{w}_xchg(({size} *)(r{dst} {off:+}), r{src})"),
+        0x100 => format!("({code:02x}) r{dst} = load_acquire(({size} *)(r{src} {off:+}))"),
+        0x110 => format!("({code:02x}) store_release(({size} *)(r{dst} {off:+}), r{src})"),
+        _ => format!("BUG_{code:02x}"),
+    }
 }

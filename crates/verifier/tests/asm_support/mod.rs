@@ -6,7 +6,8 @@
 //! ; msg: R1 !read_ok            a line both logs must contain (repeatable)
 //! ; prog_type: xdp              socket (default), xdp, syscall, sched_cls, kprobe, tracepoint, cgroup_skb
 //! ; map: array 4 8 1 name       a map: type key_size value_size max_entries [name]; lddw map[idx:N]
-//! ; log_level: 2                compare the whole log with NAME.log (BLESS=1 writes the kernel's)
+//! ; log_level: 2                verify at this level; at 1 or 2 compare the whole log with NAME.log
+//!                               (BLESS=1 writes the kernel's); 4 gives messages and statistics only
 //! ; processed: 12               kfvm and the kernel process 12 instructions
 //! ; flags: test_state_freq      BPF_F_TEST_STATE_FREQ
 //! ; run: no                     do not run the accepted program in the interpreter

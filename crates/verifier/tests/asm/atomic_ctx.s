@@ -1,0 +1,7 @@
+; Atomics on the context are not allowed.
+; expect: reject
+; msg: BPF_ATOMIC stores into R1 ctx is not allowed
+r2 = 1
+lock *(u32 *)(r1 +48) += r2
+r0 = 0
+exit

@@ -1,0 +1,10 @@
+; Nested static calls.
+; expect: accept
+r1 = 1
+call f
+exit
+f: r1 += 1
+call g
+exit
+g: r0 = r1
+exit

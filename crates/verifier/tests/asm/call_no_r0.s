@@ -1,0 +1,7 @@
+; A callee that returns without setting r0.
+; expect: reject
+; msg: R0 !read_ok
+call f
+exit
+f: r1 = 0
+exit

@@ -1,0 +1,9 @@
+; r1-r5 are not readable after a call.
+; expect: reject
+; msg: R1 !read_ok
+r1 = 1
+call f
+r0 = r1
+exit
+f: r0 = 0
+exit

@@ -1,0 +1,8 @@
+; A callee spills and fills its own stack.
+; expect: accept
+r1 = 5
+call f
+exit
+f: *(u64 *)(r10 -8) = r1
+r0 = *(u64 *)(r10 -8)
+exit

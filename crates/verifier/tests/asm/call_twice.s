@@ -1,0 +1,11 @@
+; The same subprogram called from two sites.
+; expect: accept
+r1 = 1
+call f
+r6 = r0
+r1 = 2
+call f
+r0 += r6
+exit
+f: r0 = r1
+exit

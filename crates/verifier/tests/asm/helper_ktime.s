@@ -1,0 +1,5 @@
+; bpf_ktime_get_ns.
+; expect: accept
+call bpf_ktime_get_ns#5
+r0 = 0
+exit

@@ -1,0 +1,18 @@
+; A helper writing past a map value.
+; expect: reject
+; msg: R1 min value is outside of the allowed memory range
+; prog_type: kprobe
+; map: array 4 32 1
+*(u32 *)(r10 -4) = 0
+r2 = r10
+r2 += -4
+r1 = map[idx:0]
+call bpf_map_lookup_elem#1
+if r0 == 0x0 goto out
+r1 = r0
+r1 += 8
+r2 = 32
+r3 = 0
+call bpf_probe_read_kernel#113
+out: r0 = 0
+exit

@@ -1,0 +1,12 @@
+; bpf_probe_read_kernel into the stack with a bounded size.
+; expect: accept
+; prog_type: kprobe
+r6 = *(u64 *)(r1 +112)
+r2 = *(u64 *)(r1 +104)
+r2 &= 31
+r1 = r10
+r1 += -32
+r3 = r6
+call bpf_probe_read_kernel#113
+r0 = 0
+exit

@@ -1,0 +1,11 @@
+; bpf_probe_read_kernel with a size that may be negative.
+; expect: reject
+; msg: R2 min value is negative, either use unsigned or 'var &= const'
+; prog_type: kprobe
+r2 = *(u64 *)(r1 +104)
+r1 = r10
+r1 += -32
+r3 = 0
+call bpf_probe_read_kernel#113
+r0 = 0
+exit

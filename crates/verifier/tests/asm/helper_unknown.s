@@ -1,0 +1,6 @@
+; A helper id past the last one.
+; expect: reject
+; msg: invalid func unknown#999
+call 999
+r0 = 0
+exit

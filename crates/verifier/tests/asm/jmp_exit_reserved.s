@@ -1,0 +1,5 @@
+; exit with an immediate.
+; expect: reject
+; msg: BPF_EXIT uses reserved fields
+r0 = 0
+.raw 0x95 0 0 0 1

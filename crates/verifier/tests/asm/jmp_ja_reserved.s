@@ -1,0 +1,6 @@
+; goto with an immediate.
+; expect: reject
+; msg: BPF_JA uses reserved fields
+r0 = 0
+.raw 0x05 0 0 0 1
+exit

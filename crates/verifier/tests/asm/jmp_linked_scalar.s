@@ -1,0 +1,16 @@
+; A bounds check on one copy of a scalar bounds the other.
+; expect: accept
+; map: hash 4 64 16
+r6 = *(u32 *)(r1 +0)
+*(u32 *)(r10 -4) = 0
+r2 = r10
+r2 += -4
+r1 = map[idx:0]
+call bpf_map_lookup_elem#1
+if r0 == 0x0 goto out
+r7 = r6
+if r6 > 63 goto out
+r0 += r7
+r0 = *(u8 *)(r0 +0)
+out: r0 = 0
+exit

@@ -1,0 +1,19 @@
+; Comparing a maybe-NULL pointer with a non-NULL one.
+; expect: accept
+; map: hash 4 8 16
+*(u32 *)(r10 -4) = 0
+r2 = r10
+r2 += -4
+r1 = map[idx:0]
+call bpf_map_lookup_elem#1
+r6 = r0
+*(u32 *)(r10 -4) = 1
+r2 = r10
+r2 += -4
+r1 = map[idx:0]
+call bpf_map_lookup_elem#1
+if r0 == 0x0 goto out
+if r6 != r0 goto out
+r0 = *(u64 *)(r6 +0)
+out: r0 = 0
+exit

@@ -1,0 +1,8 @@
+; A 64-bit constant.
+; expect: accept
+r0 = 0x123456789 ll
+r0 >>= 32
+if r0 != 1 goto bad
+exit
+bad: r0 = *(u64 *)(r10 +8)
+exit

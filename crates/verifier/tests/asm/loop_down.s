@@ -1,0 +1,6 @@
+; A loop counting down.
+; expect: accept
+r0 = 10
+l: r0 -= 1
+if r0 != 0 goto l
+exit

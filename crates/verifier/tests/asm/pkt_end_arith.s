@@ -1,0 +1,9 @@
+; XDP: arithmetic on data_end.
+; expect: reject
+; msg: R3 pointer arithmetic on pkt_end prohibited
+; prog_type: xdp
+r2 = *(u32 *)(r1 +0)
+r3 = *(u32 *)(r1 +4)
+r3 += 1
+r0 = 2
+exit

@@ -1,0 +1,8 @@
+; XDP: metadata read without a check.
+; expect: reject
+; msg: R2 offset is outside of the packet
+; prog_type: xdp
+r2 = *(u32 *)(r1 +8)
+r0 = *(u32 *)(r2 +0)
+r0 = 2
+exit

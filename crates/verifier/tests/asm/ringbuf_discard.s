@@ -1,0 +1,13 @@
+; Reserve and discard.
+; expect: accept
+; map: ringbuf 0 0 4096
+r1 = map[idx:0]
+r2 = 16
+r3 = 0
+call bpf_ringbuf_reserve#131
+if r0 == 0x0 goto out
+r1 = r0
+r2 = 0
+call bpf_ringbuf_discard#133
+out: r0 = 0
+exit

@@ -1,0 +1,18 @@
+; Submitting a record twice.
+; expect: reject
+; msg: R1 type=scalar expected=ringbuf_mem
+; map: ringbuf 0 0 4096
+r1 = map[idx:0]
+r2 = 16
+r3 = 0
+call bpf_ringbuf_reserve#131
+if r0 == 0x0 goto out
+r6 = r0
+r1 = r0
+r2 = 0
+call bpf_ringbuf_submit#132
+r1 = r6
+r2 = 0
+call bpf_ringbuf_submit#132
+out: r0 = 0
+exit
