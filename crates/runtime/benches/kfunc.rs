@@ -5,10 +5,11 @@
 //! The kernel JIT's side: `benches/data/kernel-bench.sh` (bpftool prog run ... repeat). Compare
 //! ratios of figures taken in one session: kfvm's ns per run over the kernel's.
 //!
-//! Seen in one session (2 cores, Linux 6.18.44, other builds running): `bench_kfunc_256` 5.5 µs
-//! in kfvm (checked mode: the verifier cannot check kfunc calls yet) against 1.97 µs under the
-//! kernel JIT, 2.8×; `bench_alu_4k` 112 µs (verified mode) against 7.75 µs, 14.5×. Entering the
-//! host costs kfvm about 10 ns a kfunc call.
+//! Seen in one session (2 cores, Linux 6.18.44; `kfvm test-run --repeat`, release build, and
+//! `kernel-bench.sh` back to back): `bench_kfunc_256` 4.6 µs in kfvm (checked mode: the verifier
+//! cannot check kfunc calls yet) against 1.96 µs under the kernel JIT, 2.35×; `bench_alu_4k`
+//! 80.9 µs (verified mode) against 7.68 µs, 10.5×. Entering the host costs kfvm a few ns a
+//! kfunc call; a run costs about 200 ns besides its instructions.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use kfvm_kernel::{Kernel, KernelConfig, ModelSpec};
