@@ -210,6 +210,7 @@ pub fn check_alu_op(env: &mut Env<'_>, insn: RawInsn) -> Result<()> {
                     let mut d = env.reg(src).clone();
                     if !no_sext {
                         d.id = 0;
+                        d.off = 0;
                     }
                     d.s.coerce_reg_to_size_sx((insn.off >> 3) as u8);
                     *env.reg_mut(dst) = d;
@@ -228,6 +229,7 @@ pub fn check_alu_op(env: &mut Env<'_>, insn: RawInsn) -> Result<()> {
                         let mut d = env.reg(src).clone();
                         if !is_u32 {
                             d.id = 0;
+                            d.off = 0;
                         }
                         *env.reg_mut(dst) = d;
                     } else {
@@ -238,6 +240,7 @@ pub fn check_alu_op(env: &mut Env<'_>, insn: RawInsn) -> Result<()> {
                         let mut d = env.reg(src).clone();
                         if !no_sext {
                             d.id = 0;
+                            d.off = 0;
                         }
                         d.s.coerce_subreg_to_size_sx((insn.off >> 3) as u8);
                         *env.reg_mut(dst) = d;
@@ -381,7 +384,9 @@ fn adjust_reg_min_max_vals(env: &mut Env<'_>, insn: RawInsn) -> Result<()> {
             d.off = off;
         }
     } else {
+        // The live kernel clears the delta with the id (clear_scalar_id()).
         d.id = 0;
+        d.off = 0;
     }
     *env.reg_mut(dst) = d;
     Ok(())

@@ -460,7 +460,7 @@ fn check_map_func_compatibility(env: &mut Env<'_>, map: u32, func_id: i32) -> Re
         map_type::PERF_EVENT_ARRAY => matches!(func_id, 22 | 25 | 55 | 111 | 121),
         map_type::RINGBUF => matches!(func_id, 130 | 131 | 134 | 198 | 199 | 200),
         map_type::ARRAY_OF_MAPS | map_type::HASH_OF_MAPS => func_id == 1,
-        map_type::QUEUE | map_type::STACK => matches!(func_id, 87 | 88 | 89),
+        map_type::QUEUE | map_type::STACK => matches!(func_id, 87..=89),
         _ => true,
     };
     let ok_func_side = match func_id {

@@ -84,7 +84,7 @@ fn in_field(off: i32, start: i32, len: i32) -> bool {
 
 /// Mirrors `bpf_skb_is_valid_access()`.
 fn bpf_skb_is_valid_access(off: i32, size: i32, t: Access, is_ldsx: bool, info: &mut AccessInfo) -> bool {
-    if off < 0 || off >= skb::SIZE {
+    if !(0..skb::SIZE).contains(&off) {
         return false;
     }
     if off % size != 0 {
@@ -148,7 +148,7 @@ pub fn is_valid_access(
                 || in_field(off, skb::DATA, 4)
                 || in_field(off, skb::DATA_META, 4)
                 || in_field(off, skb::DATA_END, 4)
-                || (off >= skb::FAMILY && off < skb::LOCAL_PORT_END)
+                || (skb::FAMILY..skb::LOCAL_PORT_END).contains(&off)
                 || in_field(off, skb::TSTAMP, 8)
                 || in_field(off, skb::WIRE_LEN, 4)
                 || in_field(off, skb::HWTSTAMP, 8);
@@ -177,7 +177,7 @@ pub fn is_valid_access(
             } else if in_field(off, skb::DATA_END, 4) {
                 info.reg_type = PTR_TO_PACKET_END;
                 bpf_skb_is_valid_access(off, size, t, is_ldsx, &mut info)
-            } else if off >= skb::FAMILY && off < skb::LOCAL_PORT_END {
+            } else if (skb::FAMILY..skb::LOCAL_PORT_END).contains(&off) {
                 false
             } else if off == skb::TSTAMP_TYPE {
                 size == 1
@@ -187,11 +187,10 @@ pub fn is_valid_access(
         }
         prog_type::XDP => {
             // egress_ifindex needs BPF_XDP_DEVMAP (33).
-            if off == 20 && opts.expected_attach_type != 33 {
-                false
-            } else if t == Access::Write {
-                false
-            } else if is_ldsx && (off == 0 || off == 4 || off == 8) {
+            if (off == 20 && opts.expected_attach_type != 33)
+                || t == Access::Write
+                || (is_ldsx && (off == 0 || off == 4 || off == 8))
+            {
                 false
             } else {
                 match off {
@@ -205,18 +204,17 @@ pub fn is_valid_access(
         }
         prog_type::SYSCALL => off >= 0 && off < u16::MAX as i32 && off % size == 0,
         prog_type::KPROBE => {
-            off >= 0
-                && off < PT_REGS_SIZE
+            (0..PT_REGS_SIZE).contains(&off)
                 && t == Access::Read
                 && off % size == 0
                 && off + size <= PT_REGS_SIZE
         }
         prog_type::TRACEPOINT => {
-            off >= 8 && off < PERF_MAX_TRACE_SIZE && t == Access::Read && off % size == 0
+            (8..PERF_MAX_TRACE_SIZE).contains(&off) && t == Access::Read && off % size == 0
         }
         prog_type::CGROUP_SKB => {
             let ok_field = !(in_field(off, skb::TC_CLASSID, 4)
-                || (off >= skb::FAMILY && off < skb::LOCAL_PORT_END)
+                || (skb::FAMILY..skb::LOCAL_PORT_END).contains(&off)
                 || in_field(off, skb::FLOW_KEYS, 8));
             if !ok_field {
                 false

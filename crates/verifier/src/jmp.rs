@@ -122,15 +122,11 @@ fn is_pkt_ptr_branch_taken(dst: &RegState, src: &RegState, mut op: JmpOp) -> Opt
         return None;
     }
     match op {
-        JmpOp::Jle | JmpOp::Jlt => {
-            if pkt.range == BEYOND_PKT_END {
-                return Some(op == JmpOp::Jgt);
-            }
+        JmpOp::Jle | JmpOp::Jlt if pkt.range == BEYOND_PKT_END => {
+            return Some(op == JmpOp::Jgt);
         }
-        JmpOp::Jgt | JmpOp::Jge => {
-            if pkt.range == BEYOND_PKT_END || pkt.range == AT_PKT_END {
-                return Some(op == JmpOp::Jge);
-            }
+        JmpOp::Jgt | JmpOp::Jge if pkt.range == BEYOND_PKT_END || pkt.range == AT_PKT_END => {
+            return Some(op == JmpOp::Jge);
         }
         _ => {}
     }
@@ -197,6 +193,7 @@ fn collect_one(reg: &mut RegState, out: &mut LinkedRegs, id: u32, frameno: usize
         out.entries.push(LinkedReg { frameno: frameno as u8, regno: n as u8, is_reg });
     } else {
         reg.id = 0;
+        reg.off = 0;
     }
 }
 

@@ -32,7 +32,7 @@ pub fn insn_successors(insns: &[RawInsn], idx: usize) -> Vec<usize> {
         v.push(idx + sz);
     }
     if can_jump {
-        let off = if insn.code == (6 | 0x00) { insn.imm as i64 } else { insn.off as i64 };
+        let off = if insn.code == 6 { insn.imm as i64 } else { insn.off as i64 };
         v.push((idx as i64 + off + 1) as usize);
     }
     v
@@ -194,8 +194,8 @@ pub fn compute_live_registers(env: &mut Env<'_>) {
             }
         }
     }
-    for i in 0..n {
-        env.aux[i].live_regs_before = inn[i];
+    for (aux, live) in env.aux.iter_mut().zip(&inn) {
+        aux.live_regs_before = *live;
     }
     if env.log.level2() {
         verbose!(env.log, "Live regs before insn:\n");

@@ -500,6 +500,7 @@ fn check_stack_write_fixed_off(
         save_register_state(env, fr, spi, &r, size as usize);
         if !fits {
             env.cur.frame[fr].stack[spi].spilled_ptr.id = 0;
+            env.cur.frame[fr].stack[spi].spilled_ptr.off = 0;
         }
     } else if reg.is_none() && aligned && is_st_mem && env.bpf_capable {
         let mut tmp = RegState::not_init();
@@ -697,6 +698,7 @@ fn check_stack_read_fixed_off(
                 *env.reg_mut(dst) = r.clone();
                 if r.s.get_reg_width() > size as u32 * 8 {
                     env.reg_mut(dst).id = 0;
+                    env.reg_mut(dst).off = 0;
                 }
             } else {
                 let (mut spill_cnt, mut zero_cnt) = (0, 0);

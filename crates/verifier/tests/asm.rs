@@ -147,13 +147,10 @@ mod run_support {
         let packet = LowPacket::new();
         let mut ctx = vec![0u8; 256];
         let pkt = packet.0 as u64;
-        match case.prog_type {
-            prog_type::XDP => {
-                ctx[0..4].copy_from_slice(&(pkt as u32).to_le_bytes());
-                ctx[4..8].copy_from_slice(&((pkt + 64) as u32).to_le_bytes());
-                ctx[8..12].copy_from_slice(&(pkt as u32).to_le_bytes());
-            }
-            _ => {}
+        if case.prog_type == prog_type::XDP {
+            ctx[0..4].copy_from_slice(&(pkt as u32).to_le_bytes());
+            ctx[4..8].copy_from_slice(&((pkt + 64) as u32).to_le_bytes());
+            ctx[8..12].copy_from_slice(&(pkt as u32).to_le_bytes());
         }
         let mut regions = vec![Region::writable(&mut ctx), Region { start: pkt, len: 64, writable: true }];
         for v in values.iter_mut() {

@@ -1,4 +1,5 @@
 ; Byte swaps keep constants.
+; log_level: 2
 ; expect: accept
 r0 = 0x1234
 r0 = be16 r0

@@ -1,4 +1,5 @@
 ; Division by a register is tracked as unknown.
+; log_level: 2
 ; expect: accept
 r0 = 100
 r1 = *(u32 *)(r1 +0)

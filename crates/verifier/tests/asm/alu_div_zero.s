@@ -1,4 +1,5 @@
 ; Division by the constant zero.
+; log_level: 2
 ; expect: reject
 ; msg: div by zero
 r0 = 7

@@ -1,4 +1,5 @@
 ; A byte swap of 24 bits.
+; log_level: 2
 ; expect: reject
 ; msg: BPF_END uses reserved fields
 r0 = 0

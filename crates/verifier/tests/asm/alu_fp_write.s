@@ -1,4 +1,5 @@
 ; Writing the frame pointer.
+; log_level: 2
 ; expect: reject
 ; msg: frame pointer is read only
 r10 = 0

@@ -1,4 +1,5 @@
 ; An ALU opcode above BPF_END.
+; log_level: 2
 ; expect: reject
 ; msg: unknown opcode e7
 r0 = 0

@@ -1,4 +1,5 @@
 ; 32-bit modulo by the constant zero.
+; log_level: 2
 ; expect: reject
 ; msg: div by zero
 r0 = 7

@@ -1,4 +1,5 @@
 ; Sign-extending moves.
+; log_level: 2
 ; expect: accept
 r1 = 0xff
 r2 = (s8)r1

@@ -1,4 +1,5 @@
 ; BPF_NEG with an immediate.
+; log_level: 2
 ; expect: reject
 ; msg: BPF_NEG uses reserved fields
 r0 = 0

@@ -1,4 +1,5 @@
 ; An ALU instruction with a non-zero offset field.
+; log_level: 2
 ; expect: reject
 ; msg: BPF_ALU uses reserved fields
 r0 = 0

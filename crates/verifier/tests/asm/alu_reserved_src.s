@@ -1,4 +1,5 @@
 ; r0 += imm with a non-zero source register field.
+; log_level: 2
 ; expect: reject
 ; msg: BPF_ALU uses reserved fields
 r0 = 0

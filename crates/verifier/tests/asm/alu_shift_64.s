@@ -1,4 +1,5 @@
 ; A 64-bit shift by 64.
+; log_level: 2
 ; expect: reject
 ; msg: invalid shift 64
 r0 = 1

@@ -1,4 +1,5 @@
 ; Reading a register nothing wrote.
+; log_level: 2
 ; expect: reject
 ; msg: R3 !read_ok
 r0 = 1

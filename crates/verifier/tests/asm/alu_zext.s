@@ -1,4 +1,5 @@
 ; A 32-bit operation zero-extends into the 64-bit register.
+; log_level: 2
 ; expect: accept
 r0 = -1
 w0 += 0

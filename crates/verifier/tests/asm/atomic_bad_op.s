@@ -1,4 +1,5 @@
 ; An atomic opcode that does not exist.
+; log_level: 2
 ; expect: reject
 ; msg: BPF_ATOMIC uses invalid atomic opcode 70
 r2 = 1

@@ -1,4 +1,5 @@
 ; Atomics on the context are not allowed.
+; log_level: 2
 ; expect: reject
 ; msg: BPF_ATOMIC stores into R1 ctx is not allowed
 r2 = 1

@@ -1,4 +1,5 @@
 ; A load-acquire from the stack.
+; log_level: 2
 ; expect: accept
 r1 = 3
 *(u64 *)(r10 -8) = r1

@@ -1,4 +1,5 @@
 ; An atomic add into a map value.
+; log_level: 2
 ; expect: accept
 ; map: array 4 8 1
 *(u32 *)(r10 -4) = 0

@@ -1,4 +1,5 @@
 ; Atomically adding a pointer into memory is allowed to a privileged loader.
+; log_level: 2
 ; expect: accept
 r1 = 0
 *(u64 *)(r10 -8) = r1

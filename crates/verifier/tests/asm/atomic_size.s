@@ -1,4 +1,5 @@
 ; An 8-bit atomic add.
+; log_level: 1
 ; expect: reject
 ; msg: invalid atomic operand size
 r2 = 1

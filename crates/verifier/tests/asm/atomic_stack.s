@@ -1,4 +1,5 @@
 ; Atomic operations on a stack slot: add, fetch_or, xchg, cmpxchg.
+; log_level: 2
 ; expect: accept
 r1 = 0
 *(u64 *)(r10 -8) = r1

@@ -1,4 +1,5 @@
 ; A callee with a map lookup.
+; log_level: 2
 ; expect: accept
 ; map: hash 4 8 16
 call f

@@ -1,4 +1,5 @@
 ; Nested static calls.
+; log_level: 2
 ; expect: accept
 r1 = 1
 call f

@@ -1,4 +1,5 @@
 ; r1-r5 are not readable after a call.
+; log_level: 2
 ; expect: reject
 ; msg: R1 !read_ok
 r1 = 1

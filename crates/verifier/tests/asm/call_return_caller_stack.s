@@ -1,4 +1,5 @@
 ; A callee returning the caller's stack pointer.
+; log_level: 2
 ; expect: reject
 ; msg: cannot return stack pointer to the caller
 r1 = r10

@@ -1,4 +1,5 @@
 ; A callee returning its own stack pointer.
+; log_level: 2
 ; expect: reject
 ; msg: cannot return stack pointer to the caller
 call f

@@ -1,4 +1,5 @@
 ; A callee spills and fills its own stack.
+; log_level: 2
 ; expect: accept
 r1 = 5
 call f

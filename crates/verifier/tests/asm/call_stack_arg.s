@@ -1,4 +1,5 @@
 ; A callee writes the caller's stack through a pointer.
+; log_level: 2
 ; expect: accept
 r1 = r10
 r1 += -8

@@ -1,4 +1,5 @@
 ; A static subprogram call: arguments, return value, callee-saved registers.
+; log_level: 2
 ; expect: accept
 r6 = 3
 r1 = 4

@@ -1,4 +1,5 @@
 ; Calls nested nine deep.
+; log_level: 2
 ; expect: reject
 ; msg: the call stack of 9 frames is too deep
 call f1

@@ -1,4 +1,5 @@
 ; The same subprogram called from two sites.
+; log_level: 1
 ; expect: accept
 r1 = 1
 call f

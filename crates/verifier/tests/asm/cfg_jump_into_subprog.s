@@ -1,4 +1,5 @@
 ; A jump from the main function into a subprogram.
+; log_level: 2
 ; expect: reject
 ; msg: jump out of range from insn 1 to 4
 call pc+2

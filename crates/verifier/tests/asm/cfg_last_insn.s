@@ -1,4 +1,5 @@
 ; The program falls off its end.
+; log_level: 2
 ; expect: reject
 ; msg: last insn is not an exit or jmp
 r0 = 0

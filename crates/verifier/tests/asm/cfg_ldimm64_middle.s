@@ -1,4 +1,5 @@
 ; A jump into the second slot of a lddw.
+; log_level: 2
 ; expect: reject
 ; msg: jump into the middle of ldimm64 insn 2
 r0 = 0

@@ -1,4 +1,5 @@
 ; The main function falls through into a subprogram.
+; log_level: 2
 ; expect: reject
 ; msg: last insn is not an exit or jmp
 call pc+2

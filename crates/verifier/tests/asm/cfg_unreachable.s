@@ -1,4 +1,5 @@
 ; An instruction no path reaches.
+; log_level: 2
 ; expect: reject
 ; msg: unreachable insn 2
 r0 = 0

@@ -1,4 +1,5 @@
 ; Sign-extending loads of packet pointers.
+; log_level: 2
 ; expect: reject
 ; msg: invalid bpf_context access off=76 size=4
 ; prog_type: sched_cls

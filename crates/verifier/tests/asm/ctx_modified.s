@@ -1,4 +1,5 @@
 ; Reading through a modified context pointer.
+; log_level: 2
 ; expect: reject
 ; msg: dereference of modified ctx ptr R1 off=4 disallowed
 r1 += 4

@@ -1,4 +1,5 @@
 ; A socket filter may not write skb->mark.
+; log_level: 2
 ; expect: reject
 ; msg: invalid bpf_context access off=8 size=4
 r0 = 0

@@ -1,4 +1,5 @@
 ; A syscall program reads and writes its context buffer.
+; log_level: 1
 ; expect: accept
 ; prog_type: syscall
 r2 = *(u64 *)(r1 +0)

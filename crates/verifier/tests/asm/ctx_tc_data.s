@@ -1,4 +1,5 @@
 ; A TC program gets packet pointers.
+; log_level: 2
 ; expect: accept
 ; prog_type: sched_cls
 r2 = *(u32 *)(r1 +76)

@@ -1,4 +1,5 @@
 ; A TC program may not write skb->len.
+; log_level: 2
 ; expect: reject
 ; msg: invalid bpf_context access off=0 size=4
 ; prog_type: sched_cls

@@ -1,4 +1,5 @@
 ; A TC program may write skb->mark.
+; log_level: 2
 ; expect: accept
 ; prog_type: sched_cls
 r0 = 1

@@ -1,4 +1,5 @@
 ; A tracepoint reads its fields.
+; log_level: 2
 ; expect: accept
 ; prog_type: tracepoint
 r0 = *(u64 *)(r1 +8)

@@ -1,4 +1,5 @@
 ; XDP reads egress_ifindex only when attached to a devmap.
+; log_level: 2
 ; expect: reject
 ; msg: invalid bpf_context access off=20 size=4
 ; prog_type: xdp

@@ -1,4 +1,5 @@
 ; XDP reads xdp_md fields only whole.
+; log_level: 2
 ; expect: reject
 ; msg: invalid bpf_context access off=12 size=2
 ; prog_type: xdp

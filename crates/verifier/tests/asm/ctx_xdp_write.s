@@ -1,4 +1,5 @@
 ; XDP may not write xdp_md.
+; log_level: 2
 ; expect: reject
 ; msg: invalid bpf_context access off=12 size=4
 ; prog_type: xdp

@@ -1,4 +1,5 @@
 ; A subprogram must return a scalar.
+; log_level: 2
 ; expect: accept
 call f
 r0 = 0

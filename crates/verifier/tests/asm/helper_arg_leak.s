@@ -1,4 +1,5 @@
 ; A pointer passed as a scalar argument by a privileged loader.
+; log_level: 2
 ; expect: accept
 ; prog_type: kprobe
 r1 = r10

@@ -1,4 +1,5 @@
 ; bpf_get_current_comm fills a stack buffer.
+; log_level: 1
 ; expect: accept
 ; prog_type: kprobe
 r1 = r10

@@ -1,4 +1,5 @@
 ; bpf_get_current_comm with a size larger than the buffer.
+; log_level: 2
 ; expect: reject
 ; msg: invalid write to stack R1 off=-16 size=17
 ; prog_type: kprobe

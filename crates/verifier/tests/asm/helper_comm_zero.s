@@ -1,4 +1,5 @@
 ; bpf_get_current_comm with a zero size.
+; log_level: 2
 ; expect: reject
 ; msg: R2 invalid zero-sized read: u64=[0,0]
 ; prog_type: kprobe

@@ -1,4 +1,5 @@
 ; A map value as a helper's memory argument.
+; log_level: 2
 ; expect: accept
 ; prog_type: kprobe
 ; map: array 4 32 1

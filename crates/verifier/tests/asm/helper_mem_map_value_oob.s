@@ -1,4 +1,5 @@
 ; A helper writing past a map value.
+; log_level: 2
 ; expect: reject
 ; msg: R1 min value is outside of the allowed memory range
 ; prog_type: kprobe

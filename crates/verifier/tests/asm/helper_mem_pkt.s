@@ -1,4 +1,5 @@
 ; A packet pointer as a helper's memory argument in XDP.
+; log_level: 2
 ; expect: reject
 ; msg: helper access to the packet is not allowed
 ; prog_type: xdp

@@ -1,4 +1,5 @@
 ; bpf_trace_printk with a format on the stack.
+; log_level: 2
 ; expect: accept
 ; prog_type: kprobe
 r1 = 0x0a6425

@@ -1,4 +1,5 @@
 ; bpf_trace_printk with a format read from uninitialised stack.
+; log_level: 2
 ; expect: accept
 ; prog_type: kprobe
 r1 = r10

@@ -1,4 +1,5 @@
 ; bpf_probe_read_kernel into the stack with a bounded size.
+; log_level: 2
 ; expect: accept
 ; prog_type: kprobe
 r6 = *(u64 *)(r1 +112)

@@ -1,4 +1,5 @@
 ; bpf_probe_read_kernel with a size that may be negative.
+; log_level: 2
 ; expect: reject
 ; msg: R2 min value is negative, either use unsigned or 'var &= const'
 ; prog_type: kprobe

@@ -1,4 +1,5 @@
 ; bpf_probe_read_kernel_str's return value is bounded by the size.
+; log_level: 2
 ; expect: accept
 ; prog_type: kprobe
 r1 = r10

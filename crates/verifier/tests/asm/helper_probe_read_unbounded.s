@@ -1,4 +1,5 @@
 ; bpf_probe_read_kernel with an unbounded size.
+; log_level: 2
 ; expect: reject
 ; msg: R2 unbounded memory access, use 'var &= const' or 'if (var < const)'
 ; prog_type: kprobe

@@ -1,4 +1,5 @@
 ; A size read from a map value must be bounded.
+; log_level: 2
 ; expect: accept
 ; prog_type: kprobe
 ; map: array 4 8 1

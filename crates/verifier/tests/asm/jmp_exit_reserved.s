@@ -1,4 +1,5 @@
 ; exit with an immediate.
+; log_level: 2
 ; expect: reject
 ; msg: BPF_EXIT uses reserved fields
 r0 = 0

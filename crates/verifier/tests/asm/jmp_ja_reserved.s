@@ -1,4 +1,5 @@
 ; goto with an immediate.
+; log_level: 2
 ; expect: reject
 ; msg: BPF_JA uses reserved fields
 r0 = 0

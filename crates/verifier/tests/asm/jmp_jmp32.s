@@ -1,4 +1,5 @@
 ; 32-bit comparisons refine the low half.
+; log_level: 2
 ; expect: accept
 r0 = *(u32 *)(r1 +0)
 if w0 > 10 goto out

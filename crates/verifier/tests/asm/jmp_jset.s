@@ -1,4 +1,5 @@
 ; BPF_JSET refinement.
+; log_level: 2
 ; expect: accept
 r0 = *(u32 *)(r1 +0)
 r0 &= 3

@@ -1,4 +1,5 @@
 ; A bound on r6 bounds r7 = r6 + 4.
+; log_level: 1
 ; expect: accept
 ; map: hash 4 64 16
 r6 = *(u32 *)(r1 +0)

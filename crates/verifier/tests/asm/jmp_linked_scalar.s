@@ -1,4 +1,5 @@
 ; A bounds check on one copy of a scalar bounds the other.
+; log_level: 2
 ; expect: accept
 ; map: hash 4 64 16
 r6 = *(u32 *)(r1 +0)

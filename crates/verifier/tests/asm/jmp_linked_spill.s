@@ -1,4 +1,5 @@
 ; A bound reaches a copy spilled on the stack.
+; log_level: 2
 ; expect: accept
 ; map: hash 4 64 16
 r6 = *(u32 *)(r1 +0)

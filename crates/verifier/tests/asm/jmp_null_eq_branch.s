@@ -1,4 +1,5 @@
 ; On the '== NULL' side the pointer is zero.
+; log_level: 2
 ; expect: reject
 ; msg: R0 invalid mem access 'scalar'
 ; map: hash 4 8 16

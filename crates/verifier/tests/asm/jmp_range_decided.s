@@ -1,4 +1,5 @@
 ; A jump decided by a known range.
+; log_level: 1
 ; expect: accept
 r0 = *(u32 *)(r1 +0)
 r0 &= 0xff

@@ -1,4 +1,5 @@
 ; A register comparison with an immediate set.
+; log_level: 2
 ; expect: reject
 ; msg: BPF_JMP/JMP32 uses reserved fields
 r0 = 0

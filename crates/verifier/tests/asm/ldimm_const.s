@@ -1,4 +1,5 @@
 ; A 64-bit constant.
+; log_level: 2
 ; expect: accept
 r0 = 0x123456789 ll
 r0 >>= 32

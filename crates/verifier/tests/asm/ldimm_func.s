@@ -1,4 +1,5 @@
 ; lddw of a subprogram needs BTF func_info.
+; log_level: 2
 ; expect: reject
 ; msg: missing btf func_info
 r1 = subprog[+3]

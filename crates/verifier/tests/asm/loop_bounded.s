@@ -1,4 +1,5 @@
 ; A bounded loop.
+; log_level: 2
 ; expect: accept
 ; processed: 27
 r0 = 0

@@ -1,4 +1,5 @@
 ; A loop counting down.
+; log_level: 1
 ; expect: accept
 r0 = 10
 l: r0 -= 1

@@ -1,4 +1,5 @@
 ; A loop whose state never changes.
+; log_level: 2
 ; expect: reject
 ; msg: infinite loop detected at insn 1
 r0 = 0

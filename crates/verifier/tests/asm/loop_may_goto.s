@@ -1,4 +1,5 @@
 ; A loop bounded by may_goto.
+; log_level: 2
 ; expect: accept
 ; processed: 18
 r8 = *(u32 *)(r1 +4)

@@ -1,4 +1,5 @@
 ; A may_goto loop with a map lookup in its body.
+; log_level: 2
 ; expect: accept
 ; map: array 4 8 4
 r6 = 0

@@ -1,4 +1,5 @@
 ; Nested bounded loops.
+; log_level: 2
 ; expect: accept
 r0 = 0
 r1 = 0

@@ -1,4 +1,5 @@
 ; A loop counter kept on the stack.
+; log_level: 2
 ; expect: accept
 r1 = 0
 *(u64 *)(r10 -8) = r1

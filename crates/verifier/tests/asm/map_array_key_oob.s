@@ -1,4 +1,5 @@
 ; An array lookup with a constant key out of range may return NULL.
+; log_level: 2
 ; expect: reject
 ; msg: R0 invalid mem access 'map_value_or_null'
 ; map: array 4 8 4

@@ -1,4 +1,5 @@
 ; lddw of a hash map's value.
+; log_level: 2
 ; expect: reject
 ; msg: no direct value access support for this map type
 ; map: hash 4 16 1 data

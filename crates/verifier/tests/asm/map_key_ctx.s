@@ -1,4 +1,5 @@
 ; The context as the key argument.
+; log_level: 2
 ; expect: reject
 ; msg: R2 type=ctx expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_
 ; map: hash 4 8 16

@@ -1,4 +1,5 @@
 ; A map value as the key of another lookup.
+; log_level: 2
 ; expect: accept
 ; map: hash 8 8 16
 *(u64 *)(r10 -8) = 0

@@ -1,4 +1,5 @@
 ; A map lookup with a NULL check.
+; log_level: 2
 ; expect: accept
 ; map: hash 4 8 16 counters
 *(u32 *)(r10 -4) = 0

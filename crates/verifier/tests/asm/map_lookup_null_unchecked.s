@@ -1,4 +1,5 @@
 ; Dereferencing a map lookup result without a NULL check.
+; log_level: 2
 ; expect: reject
 ; msg: R0 invalid mem access 'map_value_or_null'
 ; map: hash 4 8 16

@@ -1,4 +1,5 @@
 ; A map value pointer stored into the map by a privileged loader.
+; log_level: 1
 ; expect: accept
 ; map: hash 4 8 16
 *(u32 *)(r10 -4) = 0

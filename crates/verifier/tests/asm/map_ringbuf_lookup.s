@@ -1,4 +1,5 @@
 ; bpf_map_lookup_elem on a ring buffer.
+; log_level: 2
 ; expect: reject
 ; msg: invalid zero-sized read
 ; map: ringbuf 0 0 4096

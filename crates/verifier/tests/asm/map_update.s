@@ -1,4 +1,5 @@
 ; bpf_map_update_elem with key and value on the stack.
+; log_level: 2
 ; expect: accept
 ; map: hash 4 8 16
 *(u32 *)(r10 -4) = 1

@@ -1,4 +1,5 @@
 ; The value argument is shorter than the map's value.
+; log_level: 2
 ; expect: reject
 ; msg: invalid read from stack R3 off=-12 size=16
 ; map: hash 4 16 16

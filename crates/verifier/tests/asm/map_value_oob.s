@@ -1,4 +1,5 @@
 ; A read past the end of a map value.
+; log_level: 2
 ; expect: reject
 ; msg: R0 min value is outside of the allowed memory range
 ; map: hash 4 8 16

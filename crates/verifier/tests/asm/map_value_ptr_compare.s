@@ -1,4 +1,5 @@
 ; Comparing two map value pointers.
+; log_level: 2
 ; expect: accept
 ; map: hash 4 8 16
 *(u32 *)(r10 -4) = 0

@@ -1,4 +1,5 @@
 ; A possibly negative offset into a map value.
+; log_level: 2
 ; expect: accept
 ; map: hash 4 64 16
 r6 = *(u32 *)(r1 +0)

@@ -1,4 +1,5 @@
 ; An unbounded variable offset into a map value.
+; log_level: 1
 ; expect: reject
 ; msg: R0 unbounded memory access, make sure to bounds check any such access
 ; map: hash 4 64 16

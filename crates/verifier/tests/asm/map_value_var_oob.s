@@ -1,4 +1,5 @@
 ; A variable offset that may run past a map value.
+; log_level: 2
 ; expect: reject
 ; msg: R0 max value is outside of the allowed memory range
 ; map: hash 4 64 16

@@ -1,4 +1,5 @@
 ; XDP: after 'if data > data_end' the second comparison is decided.
+; log_level: 2
 ; expect: accept
 ; prog_type: xdp
 r2 = *(u32 *)(r1 +0)

@@ -1,4 +1,5 @@
 ; XDP: 'if data_end > data + 4' with pkt_end on the left.
+; log_level: 2
 ; expect: accept
 ; prog_type: xdp
 r2 = *(u32 *)(r1 +0)

@@ -1,4 +1,5 @@
 ; XDP: 'if data + 14 >= data_end' proves 13 bytes.
+; log_level: 2
 ; expect: accept
 ; prog_type: xdp
 r2 = *(u32 *)(r1 +0)

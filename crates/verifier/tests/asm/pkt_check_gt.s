@@ -1,4 +1,5 @@
 ; XDP: a packet read after 'if data + 14 > data_end'.
+; log_level: 2
 ; expect: accept
 ; prog_type: xdp
 r2 = *(u32 *)(r1 +0)

@@ -1,4 +1,5 @@
 ; XDP: 'if data + 4 <= data_end' taken.
+; log_level: 1
 ; expect: accept
 ; prog_type: xdp
 r2 = *(u32 *)(r1 +0)

@@ -1,4 +1,5 @@
 ; XDP: the range holds on the taken side of 'if data + 8 < data_end'.
+; log_level: 2
 ; expect: accept
 ; prog_type: xdp
 r2 = *(u32 *)(r1 +0)

@@ -1,4 +1,5 @@
 ; XDP: a copy of a checked packet pointer shares its range.
+; log_level: 2
 ; expect: accept
 ; prog_type: xdp
 r2 = *(u32 *)(r1 +0)

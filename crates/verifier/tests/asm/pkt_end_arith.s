@@ -1,4 +1,5 @@
 ; XDP: arithmetic on data_end.
+; log_level: 2
 ; expect: reject
 ; msg: R3 pointer arithmetic on pkt_end prohibited
 ; prog_type: xdp

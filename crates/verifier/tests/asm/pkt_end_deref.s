@@ -1,4 +1,5 @@
 ; XDP: reading through data_end.
+; log_level: 2
 ; expect: reject
 ; msg: R3 invalid mem access 'pkt_end'
 ; prog_type: xdp

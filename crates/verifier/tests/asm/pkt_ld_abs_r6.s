@@ -1,4 +1,5 @@
 ; A legacy packet load needs the context in r6.
+; log_level: 2
 ; expect: reject
 ; msg: at the time of BPF_LD_ABS|IND R6 != pointer to skb
 r6 = 0

@@ -1,4 +1,5 @@
 ; XDP cannot use legacy packet loads.
+; log_level: 2
 ; expect: reject
 ; msg: BPF_LD_[ABS|IND] instructions not allowed for this program type
 ; prog_type: xdp

@@ -1,4 +1,5 @@
 ; XDP: metadata checked against data.
+; log_level: 2
 ; expect: accept
 ; prog_type: xdp
 r2 = *(u32 *)(r1 +8)

@@ -1,4 +1,5 @@
 ; XDP: metadata read without a check.
+; log_level: 1
 ; expect: reject
 ; msg: R2 offset is outside of the packet
 ; prog_type: xdp

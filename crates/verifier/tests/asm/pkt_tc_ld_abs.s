@@ -1,4 +1,5 @@
 ; A TC program's legacy packet load.
+; log_level: 2
 ; expect: accept
 ; prog_type: sched_cls
 r6 = r1

@@ -1,4 +1,5 @@
 ; XDP: a bounded variable offset into the packet.
+; log_level: 2
 ; expect: accept
 ; prog_type: xdp
 r2 = *(u32 *)(r1 +0)

@@ -1,4 +1,5 @@
 ; XDP: a variable offset too big for range tracking.
+; log_level: 2
 ; expect: reject
 ; msg: R2 offset is outside of the packet
 ; prog_type: xdp

@@ -1,4 +1,5 @@
 ; XDP: a packet read on the side where the check failed.
+; log_level: 2
 ; expect: reject
 ; msg: R2 offset is outside of the packet
 ; prog_type: xdp

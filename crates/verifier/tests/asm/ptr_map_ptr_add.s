@@ -1,4 +1,5 @@
 ; Arithmetic on a map pointer.
+; log_level: 2
 ; expect: reject
 ; msg: R1 pointer arithmetic on map_ptr prohibited
 ; map: array 4 8 1

@@ -1,4 +1,5 @@
 ; Multiplying a pointer.
+; log_level: 2
 ; expect: reject
 ; msg: R1 pointer arithmetic with *= operator prohibited
 r1 *= 2

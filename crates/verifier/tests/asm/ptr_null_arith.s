@@ -1,4 +1,5 @@
 ; Arithmetic on a pointer that may be NULL.
+; log_level: 2
 ; expect: reject
 ; msg: R0 pointer arithmetic on map_value_or_null prohibited, null-check it first
 ; map: hash 4 8 16

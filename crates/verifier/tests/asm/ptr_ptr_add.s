@@ -1,4 +1,5 @@
 ; Adding two pointers.
+; log_level: 2
 ; expect: reject
 ; msg: R1 pointer += pointer prohibited
 r1 += r10

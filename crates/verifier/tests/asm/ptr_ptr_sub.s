@@ -1,4 +1,5 @@
 ; Subtracting two pointers gives a scalar to a privileged loader.
+; log_level: 2
 ; expect: accept
 r2 = r10
 r2 -= r1

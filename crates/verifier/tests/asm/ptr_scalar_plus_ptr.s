@@ -1,4 +1,5 @@
 ; scalar += pointer gives a pointer.
+; log_level: 2
 ; expect: accept
 r2 = -8
 r2 += r10

@@ -1,4 +1,5 @@
 ; Subtracting from the stack pointer.
+; log_level: 2
 ; expect: reject
 ; msg: R2 subtraction from stack pointer prohibited
 r2 = r10

@@ -1,4 +1,5 @@
 ; Adding an unbounded scalar to a stack pointer.
+; log_level: 2
 ; expect: reject
 ; msg: value -2147483648 makes fp pointer be out of bounds
 r2 = *(u32 *)(r1 +0)

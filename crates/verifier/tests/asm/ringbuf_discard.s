@@ -1,4 +1,5 @@
 ; Reserve and discard.
+; log_level: 1
 ; expect: accept
 ; map: ringbuf 0 0 4096
 r1 = map[idx:0]

@@ -1,4 +1,5 @@
 ; Submitting a record twice.
+; log_level: 2
 ; expect: reject
 ; msg: R1 type=scalar expected=ringbuf_mem
 ; map: ringbuf 0 0 4096

@@ -1,4 +1,5 @@
 ; A reserved record never submitted.
+; log_level: 2
 ; expect: reject
 ; msg: BPF_EXIT instruction in main prog would lead to reference leak
 ; map: ringbuf 0 0 4096

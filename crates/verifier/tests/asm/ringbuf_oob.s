@@ -1,4 +1,5 @@
 ; A write past the reserved size.
+; log_level: 2
 ; expect: reject
 ; msg: R0 min value is outside of the allowed memory range
 ; map: ringbuf 0 0 4096

@@ -1,4 +1,5 @@
 ; bpf_ringbuf_output of stack memory.
+; log_level: 2
 ; expect: accept
 ; map: ringbuf 0 0 4096
 *(u64 *)(r10 -8) = 1

@@ -1,4 +1,5 @@
 ; Two reserved records: both must be released.
+; log_level: 2
 ; expect: accept
 ; map: ringbuf 0 0 4096
 r1 = map[idx:0]

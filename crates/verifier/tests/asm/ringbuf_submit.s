@@ -1,4 +1,5 @@
 ; Reserve, write and submit a ring buffer record.
+; log_level: 2
 ; expect: accept
 ; map: ringbuf 0 0 4096
 r1 = map[idx:0]

@@ -1,4 +1,5 @@
 ; Submitting before the NULL check.
+; log_level: 2
 ; expect: reject
 ; msg: R1 type=ringbuf_mem_or_null expected=ringbuf_mem
 ; map: ringbuf 0 0 4096

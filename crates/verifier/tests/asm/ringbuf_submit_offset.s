@@ -1,4 +1,5 @@
 ; Submitting a pointer into the middle of the record.
+; log_level: 1
 ; expect: reject
 ; msg: R1 must have zero offset when passed to release func or trusted arg to kfunc
 ; map: ringbuf 0 0 4096

@@ -1,4 +1,5 @@
 ; Submitting a stack pointer.
+; log_level: 2
 ; expect: reject
 ; msg: R1 type=fp expected=ringbuf_mem
 ; map: ringbuf 0 0 4096

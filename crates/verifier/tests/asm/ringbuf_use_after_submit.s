@@ -1,4 +1,5 @@
 ; A write after submitting the record.
+; log_level: 2
 ; expect: reject
 ; msg: R6 invalid mem access 'scalar'
 ; map: ringbuf 0 0 4096

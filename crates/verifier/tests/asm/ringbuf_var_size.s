@@ -1,4 +1,5 @@
 ; Reserving a size that is not a known constant.
+; log_level: 2
 ; expect: reject
 ; msg: R2 is not a known constant'
 ; map: ringbuf 0 0 4096

@@ -1,4 +1,5 @@
 ; bpf_ringbuf_reserve on an array map.
+; log_level: 2
 ; expect: reject
 ; msg: cannot pass map_type 2 into func bpf_ringbuf_reserve#131
 ; map: array 4 8 1

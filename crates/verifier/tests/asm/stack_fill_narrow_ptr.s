@@ -1,4 +1,5 @@
 ; Filling half of a spilled pointer.
+; log_level: 2
 ; expect: reject
 ; msg: invalid size of register fill
 *(u64 *)(r10 -8) = r1

@@ -1,4 +1,5 @@
 ; A misaligned stack store.
+; log_level: 2
 ; expect: reject
 ; msg: misaligned stack access off 0+0+-12 size 8
 r0 = 0

@@ -1,4 +1,5 @@
 ; Overwriting part of a spilled pointer turns the slot into data.
+; log_level: 1
 ; expect: reject
 ; msg: R2 invalid mem access 'scalar'
 *(u64 *)(r10 -8) = r1

@@ -1,4 +1,5 @@
 ; Stack access through a copy of the frame pointer with an offset.
+; log_level: 2
 ; expect: accept
 r2 = r10
 r2 += -32

@@ -1,4 +1,5 @@
 ; A 32-bit spill of a bounded scalar keeps its range.
+; log_level: 2
 ; expect: accept
 r2 = *(u32 *)(r1 +0)
 r2 &= 15

@@ -1,4 +1,5 @@
 ; A read through a stack pointer with a variable offset.
+; log_level: 2
 ; expect: accept
 r0 = 0
 *(u64 *)(r10 -8) = r0

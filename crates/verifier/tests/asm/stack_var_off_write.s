@@ -1,4 +1,5 @@
 ; A write through a stack pointer with a variable offset.
+; log_level: 2
 ; expect: accept
 r2 = *(u32 *)(r1 +0)
 r2 &= 8

@@ -1,4 +1,5 @@
 ; Stores of zero make the slot known zero.
+; log_level: 2
 ; expect: reject
 ; msg: invalid read from stack R10 off=8 size=8
 r2 = 0

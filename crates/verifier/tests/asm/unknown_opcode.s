@@ -1,4 +1,5 @@
 ; callx is not a Linux instruction.
+; log_level: 2
 ; expect: reject
 ; msg: unknown opcode 8d
 r0 = 0

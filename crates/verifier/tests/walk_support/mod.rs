@@ -141,8 +141,8 @@ impl Gen {
         let n = 1 + self.rng.below(4) as usize;
         self.block(n, depth + 1);
         // Registers initialised on one side only are not initialised after the join.
-        for i in 0..10 {
-            self.init[i] &= saved[i];
+        for (init, saved) in self.init.iter_mut().zip(saved) {
+            *init &= saved;
         }
         self.emit(format!("{l}:"));
     }
@@ -202,8 +202,8 @@ impl Gen {
             let k = self.imm();
             self.emit(format!("r{a} += {k}"));
         }
-        for i in 0..10 {
-            self.init[i] &= saved[i];
+        for (init, saved) in self.init.iter_mut().zip(saved) {
+            *init &= saved;
         }
         self.emit(format!("r{c} += 1"));
         self.emit(format!("if r{c} < {n} goto {l}"));
