@@ -79,3 +79,33 @@ fn checked_runs_track_references_as_the_verifier_would() {
     // Neither left the model's counts wrong.
     support::leak_audit(&kernel, rt, &audit);
 }
+
+#[test]
+fn loads_outside_live_objects_read_zero() {
+    let opts = LoadOptions { no_verify: true, only: None };
+    let (kernel, rt, audit, _) =
+        support::setup_with("unverified.bpf.o", "doc.toml", KernelConfig::small(), &opts);
+    let peek = |addr: u64| rt.test_run("peek", &[], Some(&addr.to_ne_bytes()), 1).unwrap().retval as i32;
+    let t = kernel.task(100).unwrap();
+    // SAFETY: only the address is taken.
+    let pid_addr = unsafe { std::ptr::addr_of!((*t.as_ptr()).pid) } as u64;
+    assert_eq!(peek(pid_addr), 100, "a live task");
+    drop(t);
+    let secret = 0x5ec2e7i32;
+    assert_eq!(peek(&secret as *const i32 as u64), 0, "host memory the run was not given");
+    assert_eq!(peek(0), 0, "NULL");
+    // The task exits and is reclaimed: its memory reads 0.
+    let e = kfvm_kernel::spec::TaskSpec::new(500, 1, "short-lived");
+    let t = kernel.create_task(&e).unwrap();
+    // SAFETY: only the address is taken.
+    let pid_addr = unsafe { std::ptr::addr_of!((*t.as_ptr()).pid) } as u64;
+    assert_eq!(peek(pid_addr), 500);
+    drop(t);
+    kernel.exit_task(500).unwrap();
+    kernel.synchronize_rcu();
+    assert_eq!(peek(pid_addr), 0, "a reclaimed task");
+    // Stores are never made safe by reading 0: they end the run.
+    let e = rt.test_run("poke", &[], Some(&pid_addr.to_ne_bytes()), 1).unwrap_err().to_string();
+    assert!(e.contains("invalid write of 4 bytes"), "{e}");
+    support::leak_audit(&kernel, rt, &audit);
+}

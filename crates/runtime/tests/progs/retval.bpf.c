@@ -361,3 +361,4 @@ int leak_reference(void *ctx)
 
 	return t ? 1 : 0;
 }
+
