@@ -66,6 +66,7 @@ pub mod print;
 pub mod prune;
 pub mod scalar;
 pub mod state;
+pub mod step;
 pub mod tnum;
 
 pub use env::{BtfEnv, CheckOptions, MapInfo};
@@ -253,10 +254,31 @@ fn run_passes(
         a.force_checkpoint = cfg_info.force_checkpoint[i];
         a.calls_callback = cfg_info.calls_callback[i];
     }
-    let subprog_cnt = subprogs.len();
-    subprogs.push(cfg::SubprogInfo { start: insns.len(), ..Default::default() });
     let taken_log = std::mem::take(log);
-    let mut env = env::Env {
+    let mut env = new_env(patched, aux, subprogs, opts, btf, taken_log);
+    let r = run_walk(&mut env);
+    stats.insn_processed = env.insn_processed;
+    stats.max_states_per_insn = env.max_states_per_insn;
+    stats.total_states = env.total_states;
+    stats.peak_states = env.peak_states;
+    stats.stack_depth = env.subprogs[..env.subprog_cnt].iter().map(|s| s.stack_depth).collect();
+    *log = std::mem::take(&mut env.log);
+    r
+}
+
+/// The verifier's environment for `insns` (already patched), before `do_check`.
+pub(crate) fn new_env<'a>(
+    patched: Vec<RawInsn>,
+    aux: Vec<env::InsnAux>,
+    mut subprogs: Vec<cfg::SubprogInfo>,
+    opts: &'a CheckOptions,
+    btf: Option<&'a dyn BtfEnv>,
+    taken_log: VerifierLog,
+) -> env::Env<'a> {
+    let subprog_cnt = subprogs.len();
+    subprogs.push(cfg::SubprogInfo { start: patched.len(), ..Default::default() });
+    let n = patched.len();
+    env::Env {
         insns: patched,
         opts,
         btf,
@@ -267,7 +289,7 @@ fn run_passes(
         cur: state::VerifierState::new(state::FuncState::new(-1, 0, 0)),
         stack: Vec::new(),
         states: Vec::new(),
-        explored: vec![Vec::new(); insns.len()],
+        explored: vec![Vec::new(); n],
         insn_idx: 0,
         prev_insn_idx: -1,
         insn_processed: 0,
@@ -300,15 +322,7 @@ fn run_passes(
         test_state_freq: opts.test_state_freq && opts.bpf_capable,
         fake_reg: state::RegState::not_init(),
         nr_cpu_ids: opts.nr_cpu_ids,
-    };
-    let r = run_walk(&mut env);
-    stats.insn_processed = env.insn_processed;
-    stats.max_states_per_insn = env.max_states_per_insn;
-    stats.total_states = env.total_states;
-    stats.peak_states = env.peak_states;
-    stats.stack_depth = env.subprogs[..env.subprog_cnt].iter().map(|s| s.stack_depth).collect();
-    *log = std::mem::take(&mut env.log);
-    r
+    }
 }
 
 /// The passes from `compute_postorder()` on.
@@ -320,7 +334,21 @@ fn run_walk(env: &mut env::Env<'_>) -> Result<()> {
     env.insn_idx = 0;
     env.do_check_common(0)?;
     call::check_max_stack_depth(env)?;
+    misc_fixups_stack_depth(env);
     Ok(())
+}
+
+/// The stack `do_misc_fixups()` adds after a successful check, which the statistics line
+/// (`stack depth N`) shows: a subprogram with a `may_goto` gets 16 bytes for the timed
+/// `may_goto` counter and start time (x86-64 JITs support timed `may_goto`).
+fn misc_fixups_stack_depth(env: &mut env::Env<'_>) {
+    for i in 0..env.subprog_cnt {
+        let start = env.subprogs[i].start;
+        let end = env.subprogs[i + 1].start;
+        if env.insns[start..end].iter().any(|insn| insn.code == 0xe5) {
+            env.subprogs[i].stack_depth += 16;
+        }
+    }
 }
 
 /// Mirrors `check_attach_btf_id()` for the program types kfvm knows.
