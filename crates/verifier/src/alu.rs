@@ -337,8 +337,8 @@ fn adjust_reg_min_max_vals(env: &mut Env<'_>, insn: RawInsn) -> Result<()> {
 
     // Two scalars: adjust_scalar_min_max_vals().
     let si = scalar_insn(insn);
-    let before = env.cur.clone();
     let mut d = env.reg(dst).clone();
+    let before = d.clone();
     let dst_umax = d.s.umax_value;
     let fork_is64 = d.s.smin_value == -1 && d.s.smax_value == 0;
     let unsafe_op = !is_safe_to_compute_dst_reg_range(op, alu32, &src_reg.s);
@@ -351,17 +351,15 @@ fn adjust_reg_min_max_vals(env: &mut Env<'_>, insn: RawInsn) -> Result<()> {
     if let Some(f) = fork {
         // maybe_fork_scalars(): the 0 case is explored later from this same instruction.
         let mut pushed = before;
-        {
-            let r = &mut pushed.cur_mut().regs[dst];
-            r.s = f;
-            if fork_is64 {
-                r.id = 0;
-                r.off = 0;
-            }
+        pushed.s = f;
+        if fork_is64 {
+            pushed.id = 0;
+            pushed.off = 0;
         }
-        let saved = std::mem::replace(&mut env.cur, pushed);
+        // The current state is unchanged so far but for the destination register.
+        let cur_dst = std::mem::replace(env.reg_mut(dst), pushed);
         let r = env.push_stack(env.insn_idx, env.insn_idx as i32, false);
-        env.cur = saved;
+        *env.reg_mut(dst) = cur_dst;
         r?;
     }
     // Linked registers through `rX += const`.

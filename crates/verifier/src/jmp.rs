@@ -246,8 +246,12 @@ fn sync_linked_regs(env: &mut Env<'_>, in_cur: bool, known_at: LinkedReg, linked
 
 /// Mirrors `mark_ptr_not_null_reg()`.
 pub fn mark_ptr_not_null_reg(env: &Env<'_>, reg: &mut RegState) {
+    mark_ptr_not_null_reg_in(&env.opts.maps, reg);
+}
+
+fn mark_ptr_not_null_reg_in(maps: &[crate::env::MapInfo], reg: &mut RegState) {
     if base_type(reg.ty) == PTR_TO_MAP_VALUE && reg.map != 0 {
-        let m = env.map(reg.map);
+        let m = &maps[(reg.map - 1) as usize];
         reg.ty = match m.map_type {
             17 => PTR_TO_XDP_SOCK,
             15 | 18 => PTR_TO_SOCKET,
@@ -260,13 +264,14 @@ pub fn mark_ptr_not_null_reg(env: &Env<'_>, reg: &mut RegState) {
 
 /// Mirrors `mark_ptr_or_null_regs()` on the current state (`in_cur`) or the branch just pushed.
 fn mark_ptr_or_null_regs(env: &mut Env<'_>, in_cur: bool, regno: usize, is_null: bool) {
-    let mut st = if in_cur { env.cur.clone() } else { env.stack.last().expect("pushed").st.clone() };
+    let maps = &env.opts.maps;
+    let st = if in_cur { &mut env.cur } else { &mut env.stack.last_mut().expect("pushed").st };
     let (ref_obj_id, id) = {
         let r = &st.cur().regs[regno];
         (r.ref_obj_id, r.id)
     };
     if ref_obj_id != 0 && ref_obj_id == id && is_null {
-        crate::call::release_reference_nomark(&mut st, id);
+        crate::call::release_reference_nomark(st, id);
     }
     st.for_each_reg(|_, reg| {
         if type_may_be_null(reg.ty) && reg.id == id {
@@ -282,18 +287,14 @@ fn mark_ptr_or_null_regs(env: &mut Env<'_>, in_cur: bool, regno: usize, is_null:
                 reg.ref_obj_id = 0;
                 return;
             }
-            mark_ptr_not_null_reg(env, reg);
-            let spin = reg.ty == PTR_TO_MAP_VALUE && env.map(reg.map).record.spin_lock_off.is_some();
+            mark_ptr_not_null_reg_in(maps, reg);
+            let spin =
+                reg.ty == PTR_TO_MAP_VALUE && maps[(reg.map - 1) as usize].record.spin_lock_off.is_some();
             if !spin {
                 reg.id = 0;
             }
         }
     });
-    if in_cur {
-        env.cur = st;
-    } else {
-        env.stack.last_mut().expect("pushed").st = st;
-    }
 }
 
 /// Mirrors `find_good_pkt_pointers()`.

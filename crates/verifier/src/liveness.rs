@@ -336,8 +336,8 @@ fn ensure_cur_instance(env: &mut Env<'_>) -> usize {
     if let Some(i) = env.liveness.cur_instance {
         return i;
     }
-    let st = env.cur.clone();
-    let i = lookup_instance(env, &st, st.curframe());
+    let cc = compute_callchain(env, &env.cur, env.cur.curframe());
+    let i = lookup_instance_cc(env, cc);
     env.liveness.cur_instance = Some(i);
     i
 }
@@ -553,9 +553,9 @@ fn propagate_to_outer_instance(env: &mut Env<'_>, inst: usize) {
 /// state's call chain.
 pub fn bpf_update_live_stack(env: &mut Env<'_>) -> Result<()> {
     bpf_reset_live_stack_callchain(env);
-    let st = env.cur.clone();
-    for frame in (0..=st.curframe()).rev() {
-        let i = lookup_instance(env, &st, frame);
+    for frame in (0..=env.cur.curframe()).rev() {
+        let cc = compute_callchain(env, &env.cur, frame);
+        let i = lookup_instance_cc(env, cc);
         if env.liveness.instances[i].updated {
             update_instance(env, i)?;
             env.liveness.instances[i].updated = false;
