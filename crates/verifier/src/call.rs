@@ -344,6 +344,12 @@ fn process_spin_lock(env: &mut Env<'_>, regno: usize, is_lock: bool) -> Result<(
         return Err(VerifyError::Unsupported("spin locks in allocated objects".into()));
     }
     let map = env.map(reg.map).clone();
+    if !map.btf() {
+        return Err(env.reject(
+            Errno::Inval,
+            format!("map '{}' has to have BTF in order to use bpf_spin_lock", map.name),
+        ));
+    }
     let Some(lock_off) = map.record.spin_lock_off else {
         return Err(env.reject(Errno::Inval, format!("map '{}' has no valid bpf_spin_lock", map.name)));
     };

@@ -140,12 +140,20 @@ pub struct MapInfo {
     pub inner: Option<Box<MapInfo>>,
     /// The map was frozen (`bpf_map_is_rdonly()` with `BPF_F_RDONLY_PROG`).
     pub frozen: bool,
+    /// The map was created with BTF for its key and value (`map->btf`); a non-empty
+    /// [`record`](Self::record) implies it.
+    pub has_btf: bool,
 }
 
 impl MapInfo {
     /// A map without BTF.
     pub fn new(map_type: u32, key_size: u32, value_size: u32, max_entries: u32) -> MapInfo {
         MapInfo { map_type, key_size, value_size, max_entries, ..Default::default() }
+    }
+
+    /// `map->btf != NULL`.
+    pub fn btf(&self) -> bool {
+        self.has_btf || self.record != BtfRecord::default()
     }
 }
 

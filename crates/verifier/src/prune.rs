@@ -857,9 +857,8 @@ pub fn compute_scc(env: &mut Env<'_>) {
             if succ.contains(&wu) {
                 assign = true;
             }
-            if env.aux[wu].calls_callback {
-                assign = true;
-            }
+            // Newer kernels also give a callback-calling instruction an SCC of its own (an
+            // implicit loop); the live kernel does not.
             loop {
                 let t = stack.pop().expect("on stack");
                 low[t as usize] = NOT_ON_STACK;
