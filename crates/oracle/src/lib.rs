@@ -264,6 +264,11 @@ pub struct LoadOpts<'a> {
     pub fd_array: &'a [i32],
     /// `attach_btf_id` (a vmlinux BTF id, for tracing programs).
     pub attach_btf_id: u32,
+    /// The program's raw BTF (loaded with `BPF_BTF_LOAD` and passed as `prog_btf_fd`); empty
+    /// for none.
+    pub prog_btf: &'a [u8],
+    /// `func_info` records (`insn_off`, `type_id`) into [`prog_btf`](Self::prog_btf).
+    pub func_info: &'a [(u32, u32)],
 }
 
 impl Default for LoadOpts<'_> {
@@ -275,6 +280,8 @@ impl Default for LoadOpts<'_> {
             expected_attach_type: 0,
             fd_array: &[],
             attach_btf_id: 0,
+            prog_btf: &[],
+            func_info: &[],
         }
     }
 }
@@ -288,6 +295,23 @@ pub fn load_with(insns: &[RawInsn], opts: &LoadOpts<'_>) -> Loaded {
 /// refuses a log buffer then).
 fn prog_load(insns: &[RawInsn], opts: &LoadOpts<'_>, log_size: usize) -> Loaded {
     let license = b"GPL\0";
+    let btf_fd = if opts.prog_btf.is_empty() {
+        None
+    } else {
+        let mut battr = BtfLoadAttr {
+            btf: opts.prog_btf.as_ptr() as u64,
+            btf_size: opts.prog_btf.len() as u32,
+            ..Default::default()
+        };
+        match sys_bpf(BPF_BTF_LOAD, &mut battr) {
+            // SAFETY: a successful BPF_BTF_LOAD returns a new file descriptor we now own.
+            Ok(fd) => Some(unsafe { OwnedFd::from_raw_fd(fd as i32) }),
+            Err(e) => {
+                return Loaded { fd: None, errno: e.raw_os_error(), log: format!("BPF_BTF_LOAD failed: {e}") }
+            }
+        }
+    };
+    let func_info: Vec<u32> = opts.func_info.iter().flat_map(|&(off, id)| [off, id]).collect();
     let mut log = vec![0u8; if opts.log_level == 0 { 0 } else { log_size }];
     let mut attr = ProgLoadAttr {
         prog_type: opts.prog_type,
@@ -301,9 +325,14 @@ fn prog_load(insns: &[RawInsn], opts: &LoadOpts<'_>, log_size: usize) -> Loaded 
         expected_attach_type: opts.expected_attach_type,
         attach_btf_id: opts.attach_btf_id,
         fd_array: if opts.fd_array.is_empty() { 0 } else { opts.fd_array.as_ptr() as u64 },
+        prog_btf_fd: btf_fd.as_ref().map_or(0, |f| f.as_raw_fd() as u32),
+        func_info_rec_size: if func_info.is_empty() { 0 } else { 8 },
+        func_info: if func_info.is_empty() { 0 } else { func_info.as_ptr() as u64 },
+        func_info_cnt: opts.func_info.len() as u32,
         ..Default::default()
     };
     let r = sys_bpf(BPF_PROG_LOAD, &mut attr);
+    drop(btf_fd);
     let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
     let log = String::from_utf8_lossy(&log[..end]).into_owned();
     match r {

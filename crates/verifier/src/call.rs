@@ -143,7 +143,7 @@ fn check_reg_type(env: &mut Env<'_>, regno: usize, base: Base, flags: u32, meta:
 }
 
 /// Mirrors `check_func_arg_reg_off()`.
-fn check_func_arg_reg_off(env: &mut Env<'_>, regno: usize, flags: u32) -> Result<()> {
+pub fn check_func_arg_reg_off(env: &mut Env<'_>, regno: usize, flags: u32) -> Result<()> {
     let reg = env.reg(regno).clone();
     if flags & OBJ_RELEASE != 0 && !reg.var_off_is_zero() {
         return Err(env.reject(
@@ -529,7 +529,21 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
     }
     match func_id {
         12 => env.check_resource_leak(false, true, "tail_call")?,
-        181 => return Err(VerifyError::Unsupported("bpf_loop callbacks (they need BTF func_info)".into())),
+        181 => {
+            update_loop_inline_state(env, meta.subprogno);
+            // The iteration count decides when bpf_loop() iteration ends: mark it precise.
+            crate::precision::mark_chain_precision(env, 1)?;
+            let depth = env.cur.cur().callback_depth;
+            if (depth as u64) < env.reg(1).s.umax_value {
+                push_callback_call(env, *insn_idx, meta.subprogno as usize)?;
+            } else {
+                env.cur.cur_mut().callback_depth = 0;
+                if env.log.level2() {
+                    let f = env.cur.curframe();
+                    verbose!(env.log, "frame{f} bpf_loop iteration limit reached\n");
+                }
+            }
+        }
         _ => {}
     }
     for r in 0..6 {
@@ -639,12 +653,109 @@ impl Env<'_> {
     }
 }
 
-/// Mirrors `check_func_call()` for static subprograms.
+/// Mirrors `loop_flag_is_zero()` and `update_loop_inline_state()`: while the call can be
+/// inlined, a zero `flags` argument is marked precise.
+fn update_loop_inline_state(env: &mut Env<'_>, subprogno: u32) {
+    let idx = env.insn_idx as usize;
+    let (initialized, fit, sp) = env.aux[idx].loop_inline_state;
+    let flag_is_zero = |env: &mut Env<'_>| {
+        let z = env.reg(4).is_null();
+        if z {
+            let _ = crate::precision::mark_chain_precision(env, 4);
+        }
+        z
+    };
+    if !initialized {
+        let f = flag_is_zero(env);
+        env.aux[idx].loop_inline_state = (true, f, subprogno);
+        return;
+    }
+    if !fit {
+        return;
+    }
+    let f = flag_is_zero(env) && sp == subprogno;
+    env.aux[idx].loop_inline_state.1 = f;
+}
+
+/// Mirrors `push_callback_call()` with `set_loop_callback_state()`: queues a visit of the
+/// callback (a new frame over a copy of the current state) and goes on after the call.
+fn push_callback_call(env: &mut Env<'_>, insn_idx: u32, subprog: usize) -> Result<()> {
+    crate::btf_func::btf_check_subprog_call(env, subprog)?;
+    let start = env.subprogs[subprog].start as u32;
+    let si = env.push_stack(start, insn_idx as i32, false)?;
+    // setup_func_entry() on the queued state.
+    let cf = env.stack[si].st.curframe();
+    if cf + 1 >= MAX_CALL_FRAMES {
+        return Err(env.reject(Errno::TooBig, format!("the call stack of {} frames is too deep", cf + 2)));
+    }
+    let mut callee = env.init_func_state(insn_idx as i32, (cf + 1) as u32, subprog as u32);
+    {
+        let cap = env.bpf_capable;
+        let caller = &env.stack[si].st.frame[cf];
+        callee.regs[1].ty = SCALAR_VALUE;
+        callee.regs[2] = caller.regs[3].clone();
+        for r in 3..=5 {
+            callee.regs[r].mark_not_init(cap);
+        }
+        callee.in_callback_fn = true;
+        callee.callback_ret_range = RetvalRange { minval: 0, maxval: 1 };
+    }
+    let st = &mut env.stack[si].st;
+    st.frame.push(callee);
+    st.callback_unroll_depth += 1;
+    st.frame[cf].callback_depth += 1;
+    env.cur.cur_mut().callback_depth = 0;
+    Ok(())
+}
+
+/// `clear_caller_saved_regs()`.
+fn clear_caller_saved_regs(env: &mut Env<'_>) -> Result<()> {
+    for r in 0..6 {
+        env.mark_reg_not_init(r);
+        env.check_reg_arg(r, RegArg::DstNoMark)?;
+    }
+    Ok(())
+}
+
+/// Mirrors `check_func_call()`.
 pub fn check_func_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -> Result<()> {
     let target = (*insn_idx as i64 + insn.imm as i64 + 1) as usize;
     let Some(subprog) = env.find_subprog(target) else {
         return Err(env.verifier_bug(format!("target of func call at insn {target} is not a program")));
     };
+    let args_ok = crate::btf_func::btf_check_subprog_call(env, subprog)?;
+    if env.subprog_is_global(subprog) {
+        let name = env.subprog_name(subprog);
+        if env.cur.active_locks != 0 {
+            return Err(env.reject(
+                Errno::Inval,
+                "global function calls are not allowed while holding a lock,\nuse static function instead",
+            ));
+        }
+        if env.cur.active_preempt_locks != 0 {
+            return Err(env.reject(
+                Errno::Inval,
+                "global function calls are not allowed with preemption disabled,\nuse static function instead",
+            ));
+        }
+        if env.cur.active_irq_id != 0 {
+            return Err(env.reject(
+                Errno::Inval,
+                "global function calls are not allowed with IRQs disabled,\nuse static function instead",
+            ));
+        }
+        if !args_ok {
+            return Err(env
+                .reject(Errno::Inval, format!("Caller passes invalid args into func#{subprog} ('{name}')")));
+        }
+        if env.log.level12() {
+            verbose!(env.log, "Func#{subprog} ('{name}') is global and assumed valid.\n");
+        }
+        env.func_info_aux[subprog].called = true;
+        clear_caller_saved_regs(env)?;
+        env.mark_reg_unknown(0);
+        return Ok(());
+    }
     let cf = env.cur.curframe();
     if cf + 1 >= MAX_CALL_FRAMES {
         return Err(env.reject(Errno::TooBig, format!("the call stack of {} frames is too deep", cf + 2)));
@@ -679,13 +790,27 @@ pub fn prepare_func_exit(env: &mut Env<'_>, insn_idx: &mut u32) -> Result<()> {
     if r0.ty == PTR_TO_STACK {
         return Err(env.reject(Errno::Inval, "cannot return stack pointer to the caller"));
     }
-    let callee_in_cb = env.cur.frame[cf].in_callback_fn;
-    if callee_in_cb {
-        return Err(VerifyError::Unsupported("callback returns".into()));
-    }
-    env.cur.frame[cf - 1].regs[0] = r0;
+    let in_callback_fn = env.cur.frame[cf].in_callback_fn;
     let callsite = env.cur.frame[cf].callsite;
-    *insn_idx = (callsite + 1) as u32;
+    if in_callback_fn {
+        if r0.ty != SCALAR_VALUE {
+            return Err(env.reject(Errno::Acces, "R0 not a scalar value"));
+        }
+        crate::precision::mark_chain_precision(env, 0)?;
+        let r0 = env.reg(0).clone();
+        let range = env.cur.frame[cf].callback_ret_range;
+        if !crate::check::retval_range_within(range, &r0, false) {
+            env.verbose_invalid_scalar(&r0, range, "At callback return", "R0");
+            return Err(env.rejected(Errno::Inval, "At callback return invalid return value"));
+        }
+        if !env.calls_callback(callsite as usize) {
+            return Err(env
+                .verifier_bug(format!("in callback at {}, callsite {callsite} !calls_callback", *insn_idx)));
+        }
+    } else {
+        env.cur.frame[cf - 1].regs[0] = r0;
+    }
+    *insn_idx = if in_callback_fn { callsite as u32 } else { (callsite + 1) as u32 };
     if env.log.level12() {
         verbose!(env.log, "returning from callee:\n");
         env.print_verifier_state(None, cf, true);
@@ -693,6 +818,14 @@ pub fn prepare_func_exit(env: &mut Env<'_>, insn_idx: &mut u32) -> Result<()> {
         env.print_verifier_state(None, cf - 1, true);
     }
     env.cur.frame.pop();
+    if in_callback_fn {
+        if let Some(prev) = crate::jmp::find_prev_entry(env, &env.cur, *insn_idx) {
+            let old = env.states[prev].state.clone();
+            let mut cur = env.cur.clone();
+            crate::jmp::widen_imprecise_scalars(env, &old, &mut cur);
+            env.cur = cur;
+        }
+    }
     Ok(())
 }
 
@@ -718,7 +851,8 @@ pub fn check_max_stack_depth(env: &mut Env<'_>) -> Result<()> {
         let (start, end) = (env.subprogs[sp].start, env.subprogs[sp + 1].start);
         for i in start..end {
             let insn = env.insns[i];
-            if insn.code == 0x85 && insn.src() == 1 {
+            // bpf-to-bpf calls and callback addresses (bpf_pseudo_call / bpf_pseudo_func).
+            if (insn.code == 0x85 && insn.src() == 1) || (insn.code == 0x18 && insn.src() == 4) {
                 let t = (i as i64 + insn.imm as i64 + 1) as usize;
                 if let Some(callee) = env.find_subprog(t) {
                     if seen.contains(&callee) {

@@ -194,8 +194,21 @@ impl Env<'_> {
         match insn.src() {
             3 => Err(VerifyError::Unsupported("lddw of a BTF id (BPF_PSEUDO_BTF_ID)".into())),
             4 => {
-                // BPF_PSEUDO_FUNC: a callback needs func_info, which raw programs lack.
-                Err(self.reject(Errno::Inval, "missing btf func_info"))
+                // BPF_PSEUDO_FUNC: a callback address.
+                let target = (self.insn_idx as i64 + insn.imm as i64 + 1) as usize;
+                let Some(subprogno) = self.find_subprog(target) else {
+                    return Err(self.verifier_bug(format!("no subprog at insn {target}")));
+                };
+                if self.func_info_aux.is_empty() {
+                    return Err(self.reject(Errno::Inval, "missing btf func_info"));
+                }
+                if self.func_info_aux[subprogno].linkage != 0 {
+                    return Err(self.reject(Errno::Inval, "callback function not static"));
+                }
+                let r = self.reg_mut(dst);
+                r.ty = PTR_TO_FUNC;
+                r.subprogno = subprogno as u32;
+                Ok(())
             }
             src => {
                 let Some(map_index) = self.aux[self.insn_idx as usize].map_index else {
@@ -635,25 +648,83 @@ impl Env<'_> {
         fp.frameno = f.frameno;
     }
 
-    /// Mirrors `do_check_common()` for the main program.
+    /// Mirrors `do_check_common()`: the main program (`subprog` 0) from its context argument,
+    /// or a global function from the arguments its BTF declares.
     pub fn do_check_common(&mut self, subprog: usize) -> Result<()> {
         let pop_log = !self.log.level2();
-        let mut f0 = self.init_func_state(BPF_MAIN_FUNC, 0, subprog as u32);
-        if subprog != 0 {
-            return Err(VerifyError::Unsupported("global functions (they need BTF)".into()));
-        }
-        f0.regs[1].ty = PTR_TO_CTX;
-        f0.regs[1].mark_known_zero();
+        let f0 = self.init_func_state(BPF_MAIN_FUNC, 0, subprog as u32);
         let mut st = VerifierState::new(f0);
         st.in_sleepable = self.opts.sleepable;
         st.first_insn_idx = self.subprogs[subprog].start as u32;
         st.last_insn_idx = -1;
         self.cur = st;
-        let r = self.do_check();
+        let r = self.do_check_common_body(subprog);
         if r.is_ok() && pop_log {
             self.log.reset(0);
         }
+        self.free_states();
         r
+    }
+
+    fn do_check_common_body(&mut self, subprog: usize) -> Result<()> {
+        if subprog != 0 {
+            let name = self.subprog_name(subprog);
+            if self.log.level12() {
+                verbose!(self.log, "Validating {name}() func#{subprog}...\n");
+            }
+            crate::btf_func::init_global_args(self, subprog)?;
+        } else {
+            if !self.func_info_aux.is_empty() {
+                crate::btf_func::check_main_args(self)?;
+            }
+            let r1 = self.reg_mut(1);
+            r1.ty = PTR_TO_CTX;
+            r1.mark_known_zero();
+        }
+        self.do_check()
+    }
+
+    /// Mirrors `free_states()`: the explored states of one `do_check_common()` are not used by
+    /// the next.
+    pub fn free_states(&mut self) {
+        self.stack.clear();
+        for b in self.explored.iter_mut() {
+            b.clear();
+        }
+        for v in self.scc_visits.iter_mut() {
+            v.clear();
+        }
+    }
+
+    /// Mirrors `do_check_subprogs()`: every global function a verified path calls is verified
+    /// on its own, from its BTF arguments.
+    pub fn do_check_subprogs(&mut self) -> Result<()> {
+        if self.func_info_aux.is_empty() {
+            return Ok(());
+        }
+        loop {
+            let mut new_cnt = 0;
+            for i in 1..self.subprog_cnt {
+                if !self.subprog_is_global(i) {
+                    continue;
+                }
+                let a = &self.func_info_aux[i];
+                if !a.called || a.verified {
+                    continue;
+                }
+                self.insn_idx = self.subprogs[i].start as u32;
+                self.do_check_common(i)?;
+                if self.log.level12() {
+                    let name = self.subprog_name(i);
+                    verbose!(self.log, "Func#{i} ('{name}') is safe for any args that match its prototype\n");
+                }
+                self.func_info_aux[i].verified = true;
+                new_cnt += 1;
+            }
+            if new_cnt == 0 {
+                return Ok(());
+            }
+        }
     }
 }
 

@@ -186,7 +186,56 @@ pub struct CheckOptions {
     pub maps: Vec<MapInfo>,
     /// `nr_cpu_ids` of the machine (bounds `bpf_get_smp_processor_id()`).
     pub nr_cpu_ids: u32,
+    /// The program's BTF and `func_info` (`prog_btf_fd`, `func_info`): needed for callbacks
+    /// (`bpf_loop`) and global functions.
+    pub prog_btf: Option<ProgBtf>,
 }
+
+/// The program's own BTF with its `func_info` records.
+#[derive(Clone, Debug)]
+pub struct ProgBtf {
+    /// The BTF (`prog_btf_fd`).
+    pub btf: std::sync::Arc<kfvm_btf::Btf>,
+    /// `struct bpf_func_info` records: (`insn_off`, `type_id` of a `FUNC`), one per
+    /// subprogram, in order.
+    pub func_info: Vec<(u32, u32)>,
+}
+
+/// `struct bpf_func_info_aux` and the argument part of `struct bpf_subprog_info`.
+#[derive(Clone, Debug, Default)]
+pub struct FuncInfoAux {
+    /// `linkage`: `BTF_FUNC_STATIC` (0), `BTF_FUNC_GLOBAL` (1), `BTF_FUNC_EXTERN` (2).
+    pub linkage: u16,
+    /// `unreliable`: the BTF does not match how the function is called.
+    pub unreliable: bool,
+    /// `called`: a global function some verified path calls.
+    pub called: bool,
+    /// `verified`.
+    pub verified: bool,
+    /// `args_cached`.
+    pub args_cached: bool,
+    /// `args`, from `btf_prepare_func_args()`.
+    pub args: Vec<SubprogArg>,
+}
+
+/// `struct bpf_subprog_arg_info`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubprogArg {
+    /// `ARG_ANYTHING`: a scalar.
+    Anything,
+    /// `ARG_PTR_TO_CTX`.
+    Ctx,
+    /// `ARG_PTR_TO_MEM` of `mem_size` bytes (`PTR_MAYBE_NULL` unless `__arg_nonnull`).
+    Mem {
+        /// `mem_size`.
+        size: u32,
+        /// `PTR_MAYBE_NULL`.
+        maybe_null: bool,
+    },
+}
+
+/// `BTF_FUNC_GLOBAL`.
+pub const BTF_FUNC_GLOBAL: u16 = 1;
 
 impl Default for CheckOptions {
     fn default() -> Self {
@@ -200,6 +249,7 @@ impl Default for CheckOptions {
             log_level: 0,
             maps: Vec::new(),
             nr_cpu_ids: 2,
+            prog_btf: None,
         }
     }
 }
@@ -229,6 +279,8 @@ pub struct InsnAux {
     pub map_off: u32,
     /// `is_iter_next`.
     pub is_iter_next: bool,
+    /// `loop_inline_state`: (`initialized`, `fit_for_inline`, `callback_subprogno`).
+    pub loop_inline_state: (bool, bool, u32),
 }
 
 /// `struct bpf_verifier_stack_elem`: a branch to explore later.
@@ -292,6 +344,8 @@ pub struct Env<'a> {
     pub aux: Vec<InsnAux>,
     /// Subprograms, with a sentinel whose `start` is the program length.
     pub subprogs: Vec<SubprogInfo>,
+    /// `prog->aux->func_info_aux`, one per subprogram; empty without `func_info`.
+    pub func_info_aux: Vec<FuncInfoAux>,
     /// Instructions in depth-first post-order, per subprogram (`cfg.insn_postorder`).
     pub postorder: Vec<usize>,
     /// The log.

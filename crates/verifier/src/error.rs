@@ -18,6 +18,8 @@ pub enum Errno {
     Fault,
     /// `ENOTSUPP`: a feature the kernel does not support in this context.
     NotSupp,
+    /// `EOPNOTSUPP`.
+    OpNotSupp,
 }
 
 impl Errno {
@@ -30,6 +32,7 @@ impl Errno {
             Errno::TooBig => 7,
             Errno::Fault => 14,
             Errno::NotSupp => 524,
+            Errno::OpNotSupp => 95,
         }
     }
 }

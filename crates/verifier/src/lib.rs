@@ -3,17 +3,19 @@
 //!
 //! # Passes, in the kernel's order
 //!
-//! 1. [`cfg::add_subprog_and_kfunc`]: subprogram boundaries from bpf-to-bpf calls and callback
-//!    addresses; kfunc call sites.
+//! 1. [`btf_func::check_btf_func_early`] (`func_info` records), [`cfg::add_subprog_and_kfunc`]:
+//!    subprogram boundaries from bpf-to-bpf calls and callback addresses; kfunc call sites.
 //! 2. [`cfg::check_subprogs`]: jumps stay inside their subprogram; no fall-through between
-//!    subprograms.
+//!    subprograms; [`btf_func::check_btf_info`] (`func_info` against the subprograms, or
+//!    `check_abnormal_return` without it).
 //! 3. [`resolve_pseudo_ldimm64`]: `lddw` forms and the opcode table.
 //! 4. [`cfg::check_cfg`]: reachability, jumps into `lddw`, loops for unprivileged loaders, prune
 //!    points.
 //! 5. `compute_postorder`, `check_attach_btf_id` (the program type and flags), [`prune::compute_scc`]
 //!    (loops), [`liveness::compute_live_registers`].
 //! 6. `do_check_main` ([`check`]): the path-exploring walk with state pruning ([`prune`]),
-//!    precision tracking ([`precision`]) and stack liveness ([`liveness`]); then
+//!    precision tracking ([`precision`]) and stack liveness ([`liveness`]); `do_check_subprogs`
+//!    (each called global function on its own, from its BTF arguments); then
 //!    `check_max_stack_depth`.
 //!
 //! # What the walk checks
@@ -28,14 +30,16 @@
 //!   ids, packet pointer comparisons, `may_goto` ([`jmp`]);
 //! - `lddw` of constants, maps and map values;
 //! - helper calls for [`helpers::HELPERS`] (argument types, memory arguments, sizes, map
-//!   compatibility, reference tracking for the ring buffer, spin locks) and bpf-to-bpf calls to
-//!   static subprograms ([`call`]);
+//!   compatibility, reference tracking for the ring buffer, spin locks, `bpf_loop` with its
+//!   callback visited until the states converge) and bpf-to-bpf calls to static and global
+//!   subprograms ([`call`], [`btf_func`]);
 //! - exits: return values, unreleased references, locks held;
 //! - the 1M-instruction and 8192-branch limits, infinite loops, bounded loops.
 //!
 //! # Not yet checked (reported as [`VerifyError::Unsupported`])
 //!
-//! kfunc calls ([`kfunc`]), global functions and callbacks (both need BTF `func_info`),
+//! kfunc calls ([`kfunc`]), callbacks of helpers outside [`helpers::HELPERS`] (timers,
+//! `for_each_map_elem`), the `arg:trusted`/`untrusted`/`arena` tags of global functions,
 //! BTF-typed pointer accesses, kptrs, dynptrs, iterators, arenas, indirect jumps, maps of maps,
 //! tracing program types attached through BTF, Spectre sanitation for loaders without
 //! `CAP_PERFMON` (only its bounds checks are done), line info in the log.
@@ -49,6 +53,7 @@
 #![deny(missing_docs)]
 
 pub mod alu;
+pub mod btf_func;
 pub mod call;
 pub mod cfg;
 pub mod check;
@@ -241,8 +246,10 @@ fn run_passes(
     if insns.is_empty() {
         return Err(VerifyError::reject(Errno::Inval, None, "program has no instructions"));
     }
+    btf_func::check_btf_func_early(opts, log)?;
     let (mut subprogs, _kfunc_calls) = cfg::add_subprog_and_kfunc(insns, opts.bpf_capable, log)?;
     cfg::check_subprogs(insns, &mut subprogs, log)?;
+    let func_info_aux = btf_func::check_btf_info(opts, &subprogs, log)?;
     resolve_pseudo_ldimm64(insns, log)?;
     let mut patched = insns.to_vec();
     let mut aux = vec![env::InsnAux::default(); insns.len()];
@@ -256,6 +263,7 @@ fn run_passes(
     }
     let taken_log = std::mem::take(log);
     let mut env = new_env(patched, aux, subprogs, opts, btf, taken_log);
+    env.func_info_aux = func_info_aux;
     let r = run_walk(&mut env);
     stats.insn_processed = env.insn_processed;
     stats.max_states_per_insn = env.max_states_per_insn;
@@ -284,6 +292,7 @@ pub(crate) fn new_env<'a>(
         btf,
         aux,
         subprogs,
+        func_info_aux: Vec::new(),
         postorder: Vec::new(),
         log: taken_log,
         cur: state::VerifierState::new(state::FuncState::new(-1, 0, 0)),
@@ -333,6 +342,7 @@ fn run_walk(env: &mut env::Env<'_>) -> Result<()> {
     liveness::compute_live_registers(env);
     env.insn_idx = 0;
     env.do_check_common(0)?;
+    env.do_check_subprogs()?;
     call::check_max_stack_depth(env)?;
     misc_fixups_stack_depth(env);
     Ok(())
@@ -342,6 +352,18 @@ fn run_walk(env: &mut env::Env<'_>) -> Result<()> {
 /// (`stack depth N`) shows: a subprogram with a `may_goto` gets 16 bytes for the timed
 /// `may_goto` counter and start time (x86-64 JITs support timed `may_goto`).
 fn misc_fixups_stack_depth(env: &mut env::Env<'_>) {
+    // optimize_bpf_loop(): an inlined bpf_loop() spills R6-R8 below the subprogram's stack.
+    for i in 0..env.subprog_cnt {
+        let (start, end) = (env.subprogs[i].start, env.subprogs[i + 1].start);
+        let inlined = (start..end).any(|j| {
+            let insn = env.insns[j];
+            insn.code == 0x85 && insn.src() == 0 && insn.imm == 181 && env.aux[j].loop_inline_state.1
+        });
+        if inlined {
+            let d = env.subprogs[i].stack_depth;
+            env.subprogs[i].stack_depth += 24 + (d.next_multiple_of(8) - d);
+        }
+    }
     for i in 0..env.subprog_cnt {
         let start = env.subprogs[i].start;
         let end = env.subprogs[i + 1].start;

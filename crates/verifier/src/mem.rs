@@ -728,12 +728,8 @@ fn check_stack_read_fixed_off(
                 }
             }
         } else if dst_regno >= 0 {
-            let mut r = reg.clone();
-            if env.bpf_capable {
-                assign_scalar_id_before_mov(env, &mut r);
-                env.cur.frame[fr].stack[spi].spilled_ptr = r.clone();
-            }
-            *env.reg_mut(dst_regno as usize) = r;
+            // Restore the register state from the stack (the live kernel gives no id here).
+            *env.reg_mut(dst_regno as usize) = reg.clone();
         } else if !env.allow_ptr_leaks && reg.ty != SCALAR_VALUE {
             return Err(env.reject(Errno::Acces, format!("leaking pointer from stack off {off}")));
         }

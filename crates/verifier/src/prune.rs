@@ -675,8 +675,8 @@ pub fn is_state_visited(env: &mut Env<'_>, insn_idx: usize) -> Result<i32> {
                 loop_ = true;
                 hit = true;
             } else if env.calls_callback(insn_idx) {
+                // The live kernel gives callback-calling instructions no SCC: no backedge here.
                 if states_equal(env, old, &env.cur, Exact::RangeWithin) {
-                    loop_ = true;
                     hit = true;
                 } else {
                     skip_inf = true;

@@ -238,7 +238,7 @@ pub struct RegState {
     pub off: i32,
     /// `range`: bytes known readable past a packet pointer.
     pub range: i32,
-    /// `map_ptr`: index of the map in [`crate::env::Env::maps`] plus one (0: none).
+    /// `map_ptr`: index of the map in [`crate::CheckOptions::maps`] plus one (0: none).
     pub map: u32,
     /// `map_uid`: distinguishes inner maps.
     pub map_uid: u32,

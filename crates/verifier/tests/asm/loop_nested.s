@@ -1,12 +1,24 @@
-; Nested bounded loops.
-; log_level: 2
+; bpf_loop inside a bpf_loop callback.
 ; expect: accept
+; log_level: 2
+; func: main global int ctx
+; func: outer static int u64 void*
+; func: inner static int u64 void*
+r1 = 2
+r2 = subprog[outer]
+r3 = 0
+r4 = 0
+call bpf_loop#181
 r0 = 0
-r1 = 0
-outer: r2 = 0
-inner: r0 += 1
-r2 += 1
-if r2 < 3 goto inner
-r1 += 1
-if r1 < 3 goto outer
+exit
+outer:
+r1 = 2
+r2 = subprog[inner]
+r3 = 0
+r4 = 0
+call bpf_loop#181
+r0 = 0
+exit
+inner:
+r0 = 0
 exit

@@ -11,6 +11,11 @@
 //! ; processed: 12               kfvm and the kernel process 12 instructions
 //! ; flags: test_state_freq      BPF_F_TEST_STATE_FREQ
 //! ; run: no                     do not run the accepted program in the interpreter
+//! ; func: main global int ctx    BTF func_info, one line per subprogram in order: name, linkage
+//!                               (static/global), return type and argument types: int, u64,
+//!                               enum, void (return only), ctx (a pointer to the program
+//!                               type's context struct), void*, int*, struct:NAME:SIZE[*];
+//!                               `nonnull:T` tags the argument `arg:nonnull`
 //! .raw 0x07 1 0 3 1             an instruction by its fields: code dst src off imm (for
 //!                               encodings the assembler refuses, such as reserved fields)
 //! ```
@@ -29,6 +34,9 @@ pub struct MapDecl {
     pub info: MapInfo,
 }
 
+/// Raw BTF and its func_info records (`insn_off`, `type_id`).
+pub type FuncBtf = (Vec<u8>, Vec<(u32, u32)>);
+
 /// One test file.
 #[derive(Clone, Debug)]
 pub struct Case {
@@ -41,6 +49,10 @@ pub struct Case {
     pub processed: Option<u32>,
     pub test_state_freq: bool,
     pub run: bool,
+    /// `; func:` lines: name, linkage, return type, argument types.
+    pub funcs: Vec<(String, String, String, Vec<String>)>,
+    /// The program's BTF and func_info built from [`funcs`](Self::funcs).
+    pub btf: Option<FuncBtf>,
 }
 
 fn map_type_of(s: &str) -> Result<u32, String> {
@@ -88,6 +100,8 @@ pub fn parse_with(path: &Path, require_expect: bool) -> Result<Case, String> {
         processed: None,
         test_state_freq: false,
         run: true,
+        funcs: Vec::new(),
+        btf: None,
     };
     let mut verdict = None;
     for line in text.lines() {
@@ -128,6 +142,14 @@ pub fn parse_with(path: &Path, require_expect: bool) -> Result<Case, String> {
                 }
             }
             "run" => case.run = v != "no",
+            "func" => {
+                let f: Vec<&str> = v.split_whitespace().collect();
+                if f.len() < 3 {
+                    return Err(format!("bad func `{v}`"));
+                }
+                let args = f[3..].iter().map(|a| a.to_string()).collect();
+                case.funcs.push((f[0].to_string(), f[1].to_string(), f[2].to_string(), args));
+            }
             _ => {}
         }
     }
@@ -137,6 +159,9 @@ pub fn parse_with(path: &Path, require_expect: bool) -> Result<Case, String> {
         None => return Err("no `; expect:` line".into()),
     };
     case.insns = assemble_with_raw(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !case.funcs.is_empty() {
+        case.btf = Some(build_func_btf(&case)?);
+    }
     Ok(case)
 }
 
@@ -189,6 +214,97 @@ pub fn assemble_with_raw(text: &str) -> Result<Vec<RawInsn>, String> {
     Ok(out)
 }
 
+/// The name of the context struct of a program type (what a `ctx` argument points to).
+fn ctx_struct_name(prog_type: u32) -> &'static str {
+    match prog_type {
+        prog_type::XDP => "xdp_md",
+        prog_type::KPROBE => "pt_regs",
+        prog_type::SYSCALL | prog_type::TRACEPOINT => "ctx",
+        _ => "__sk_buff",
+    }
+}
+
+/// BTF for the `; func:` lines and the func_info records pointing at each subprogram.
+fn build_func_btf(case: &Case) -> Result<FuncBtf, String> {
+    use kfvm_btf::{BtfBuilder, FuncLinkage, IntEncoding};
+    let mut b = BtfBuilder::new();
+    let mut ints: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut ty = |b: &mut BtfBuilder, t: &str| -> Result<u32, String> {
+        let mut int = |b: &mut BtfBuilder, name: &'static str, size: u32, enc: IntEncoding| {
+            *ints.entry(name).or_insert_with(|| b.add_int(name, size, enc))
+        };
+        Ok(match t {
+            "void" => 0,
+            "int" => int(b, "int", 4, IntEncoding::SIGNED),
+            "u64" => int(b, "unsigned long long", 8, IntEncoding::NONE),
+            "enum" => b.add_enum("e", 4, false, &[("E0", 0)]),
+            "ctx" => {
+                let s = b.add_struct(ctx_struct_name(case.prog_type), 0, &[]);
+                b.add_ptr(s)
+            }
+            "void*" => b.add_ptr(0),
+            "int*" => {
+                let i = int(b, "int", 4, IntEncoding::SIGNED);
+                b.add_ptr(i)
+            }
+            s if s.starts_with("struct:") => {
+                let ptr = s.ends_with('*');
+                let f: Vec<&str> = s.trim_end_matches('*').split(':').collect();
+                let size: u32 = f.get(2).and_then(|x| x.parse().ok()).ok_or(format!("bad type `{s}`"))?;
+                let st = b.add_struct(f[1], size, &[]);
+                if ptr {
+                    b.add_ptr(st)
+                } else {
+                    st
+                }
+            }
+            other => return Err(format!("unknown BTF type `{other}`")),
+        })
+    };
+    let mut ids = Vec::new();
+    for (name, linkage, ret, args) in &case.funcs {
+        let r = ty(&mut b, ret)?;
+        let mut params = Vec::new();
+        let mut tags = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            let (tag, a) = match a.split_once(':') {
+                Some((t @ "nonnull", rest)) => (Some(t), rest),
+                _ => (None, a.as_str()),
+            };
+            params.push((format!("a{i}"), ty(&mut b, a)?));
+            if let Some(t) = tag {
+                tags.push((format!("arg:{t}"), i as u32));
+            }
+        }
+        let pr: Vec<(&str, u32)> = params.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+        let proto = b.add_func_proto(r, &pr);
+        let link = match linkage.as_str() {
+            "static" => FuncLinkage::Static,
+            "global" => FuncLinkage::Global,
+            other => return Err(format!("unknown linkage `{other}`")),
+        };
+        let f = b.add_func(name, proto, link);
+        for (t, i) in tags {
+            b.add_decl_tag(&t, f, Some(i));
+        }
+        ids.push(f);
+    }
+    let bytes = b.finish().map_err(|e| e.to_string())?;
+    // Subprogram starts: 0 and the targets of calls and callback addresses.
+    let mut starts = vec![0u32];
+    for (i, insn) in case.insns.iter().enumerate() {
+        if (insn.code == 0x85 && insn.src() == 1) || (insn.code == 0x18 && insn.src() == 4) {
+            starts.push((i as i64 + insn.imm as i64 + 1) as u32);
+        }
+    }
+    starts.sort_unstable();
+    starts.dedup();
+    while starts.len() < ids.len() {
+        starts.push(starts.last().copied().unwrap_or(0) + 1);
+    }
+    Ok((bytes, starts.into_iter().zip(ids).collect()))
+}
+
 impl Case {
     /// The options kfvm verifies the case with.
     pub fn options(&self, log_level: u32) -> CheckOptions {
@@ -198,6 +314,10 @@ impl Case {
             test_state_freq: self.test_state_freq,
             log_level,
             maps: self.maps.iter().map(|m| m.info.clone()).collect(),
+            prog_btf: self.btf.as_ref().map(|(bytes, fi)| kfvm_verifier::env::ProgBtf {
+                btf: std::sync::Arc::new(kfvm_btf::Btf::parse(bytes).expect("the case's BTF parses")),
+                func_info: fi.clone(),
+            }),
             ..Default::default()
         }
     }
@@ -226,6 +346,8 @@ impl Case {
             flags,
             log_level,
             fd_array: &raw,
+            prog_btf: self.btf.as_ref().map_or(&[][..], |b| &b.0),
+            func_info: self.btf.as_ref().map_or(&[][..], |b| &b.1),
             ..Default::default()
         };
         Ok(kfvm_oracle::load_with(&self.insns, &opts))
