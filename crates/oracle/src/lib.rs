@@ -286,9 +286,13 @@ impl Default for LoadOpts<'_> {
     }
 }
 
+/// The size of the log buffer [`load_with`] gives the kernel (a log that outgrows it fails
+/// the load with `ENOSPC`).
+pub const LOAD_WITH_LOG_SIZE: u32 = 1 << 24;
+
 /// [`load`] with every option of [`LoadOpts`].
 pub fn load_with(insns: &[RawInsn], opts: &LoadOpts<'_>) -> Loaded {
-    prog_load(insns, opts, 1 << 24)
+    prog_load(insns, opts, LOAD_WITH_LOG_SIZE as usize)
 }
 
 /// `BPF_PROG_LOAD` with a log buffer of `log_size` bytes (none at log level 0: the kernel

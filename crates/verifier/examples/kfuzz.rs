@@ -41,9 +41,18 @@ fn main() {
         if asm_support::processed_of(&k.log) == Some(v.stats.insn_processed) {
             proc_same += 1;
         }
-        if (k.fd.is_some()) != v.result.is_ok() {
+        let f_errno = match &v.result {
+            Err(kfvm_verifier::VerifyError::Rejected(r)) => Some(r.errno.raw()),
+            _ => None,
+        };
+        if (k.fd.is_some()) != v.result.is_ok() || k.errno != f_errno {
             verdict_diff += 1;
-            println!("seed {seed}: VERDICT kernel={} kfvm={:?}", k.fd.is_some(), v.result.as_ref().err());
+            println!(
+                "seed {seed}: VERDICT kernel={} errno {:?} kfvm={:?}",
+                k.fd.is_some(),
+                k.errno,
+                v.result.as_ref().err()
+            );
             continue;
         }
         let (kl, fl) = (asm_support::normalize_log(&k.log), asm_support::normalize_log(&v.log));

@@ -182,6 +182,9 @@ pub struct CheckOptions {
     pub perfmon: bool,
     /// Log level (see [`crate::log`]).
     pub log_level: u32,
+    /// `log_size`: the log buffer's size in bytes (0: unlimited). A log that outgrows it is cut
+    /// to its last bytes and the load fails with `ENOSPC`, as in the kernel.
+    pub log_size: u32,
     /// The maps of `fd_array` / `BPF_PSEUDO_MAP_IDX` (and `BPF_PSEUDO_MAP_FD` N for map N).
     pub maps: Vec<MapInfo>,
     /// `nr_cpu_ids` of the machine (bounds `bpf_get_smp_processor_id()`).
@@ -247,6 +250,7 @@ impl Default for CheckOptions {
             bpf_capable: true,
             perfmon: true,
             log_level: 0,
+            log_size: 0,
             maps: Vec::new(),
             nr_cpu_ids: 2,
             prog_btf: None,

@@ -20,6 +20,8 @@ pub enum Errno {
     NotSupp,
     /// `EOPNOTSUPP`.
     OpNotSupp,
+    /// `ENOSPC`: the log did not fit its buffer.
+    NoSpc,
 }
 
 impl Errno {
@@ -33,6 +35,7 @@ impl Errno {
             Errno::Fault => 14,
             Errno::NotSupp => 524,
             Errno::OpNotSupp => 95,
+            Errno::NoSpc => 28,
         }
     }
 }

@@ -160,9 +160,9 @@ pub fn bpf_check(insns: &[RawInsn], opts: &CheckOptions) -> (Result<()>, String)
 
 /// Verifies `insns` with the BTF names of `btf` (for the log), returning everything.
 pub fn bpf_check_full(insns: &[RawInsn], opts: &CheckOptions, btf: Option<&dyn BtfEnv>) -> Verdict {
-    let mut log = VerifierLog::new(opts.log_level);
+    let mut log = VerifierLog::with_size(opts.log_level, opts.log_size);
     let mut stats = Stats::default();
-    let result = run_passes(insns, opts, btf, &mut log, &mut stats);
+    let mut result = run_passes(insns, opts, btf, &mut log, &mut stats);
     if log.needed() {
         if log.level() & log::LOG_STATS != 0 {
             log.push_str("verification time 0 usec\n");
@@ -178,6 +178,17 @@ pub fn bpf_check_full(insns: &[RawInsn], opts: &CheckOptions, btf: Option<&dyn B
             stats.total_states,
             stats.peak_states
         ));
+    }
+    // bpf_vlog_finalize(): a log that did not fit fails the load, whatever the verdict.
+    if log.truncated() {
+        match &mut result {
+            Ok(()) => {
+                result =
+                    Err(VerifyError::reject(Errno::NoSpc, None, "the verifier log did not fit its buffer"))
+            }
+            Err(VerifyError::Rejected(r)) => r.errno = Errno::NoSpc,
+            Err(_) => {}
+        }
     }
     Verdict { result, log: log.into_string(), stats }
 }

@@ -407,8 +407,17 @@ pub fn check_stack_access_within_bounds(
         (reg.s.smin_value + off as i64, reg.s.smax_value + off as i64 + size as i64)
     };
     let alloc = env.cur.frame[fr].allocated_stack();
-    let ok = check_stack_slot_within_bounds(env, min_off, alloc, t) && max_off <= 0 && size >= 0;
-    if !ok {
+    // -EACCES below the stack, -EINVAL into non-negative offsets, -EFAULT for a negative size.
+    let errno = if !check_stack_slot_within_bounds(env, min_off, alloc, t) {
+        Some(Errno::Acces)
+    } else if max_off > 0 {
+        Some(Errno::Inval)
+    } else if size < 0 {
+        Some(Errno::Fault)
+    } else {
+        None
+    };
+    if let Some(errno) = errno {
         let msg = if reg.s.var_off.is_const() {
             format!("invalid{extra} stack R{regno} off={min_off} size={size}")
         } else {
@@ -417,7 +426,7 @@ pub fn check_stack_access_within_bounds(
                 tnum_strn(reg.s.var_off)
             )
         };
-        return Err(env.reject(if size < 0 { Errno::Fault } else { Errno::Acces }, msg));
+        return Err(env.reject(errno, msg));
     }
     grow_stack_state(env, fr, (-min_off) as usize);
     Ok(())

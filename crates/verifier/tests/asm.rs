@@ -208,6 +208,7 @@ mod run_support {
 
 fn summary(files: &[PathBuf]) -> Result<(), Failed> {
     let (mut n, mut verdicts, mut msgs, mut proc_eq, mut proc_n) = (0, 0, 0, 0, 0);
+    let (mut errno_eq, mut errno_n) = (0, 0);
     let mut diffs = Vec::new();
     for f in files {
         let Ok(case) = parse(f) else { continue };
@@ -222,6 +223,14 @@ fn summary(files: &[PathBuf]) -> Result<(), Failed> {
             verdicts += 1;
         } else {
             diffs.push(format!("{name}: verdict kernel={k_acc} kfvm={:?}", v.result.as_ref().err()));
+        }
+        if let (Some(ke), Err(VerifyError::Rejected(r))) = (l.errno, &v.result) {
+            errno_n += 1;
+            if ke == r.errno.raw() {
+                errno_eq += 1;
+            } else {
+                diffs.push(format!("{name}: errno kernel={ke} kfvm={}", r.errno.raw()));
+            }
         }
         // The kernel's last error line (before the statistics) must be in kfvm's log.
         let last = l.log.lines().rev().find(|x| !x.starts_with("processed ") && !x.is_empty()).unwrap_or("");
@@ -240,7 +249,7 @@ fn summary(files: &[PathBuf]) -> Result<(), Failed> {
         }
     }
     eprintln!(
-        "corpus: {n} programs; verdicts agree {verdicts}/{n}; error messages agree {msgs}/{n}; processed insns agree {proc_eq}/{proc_n}"
+        "corpus: {n} programs; verdicts agree {verdicts}/{n}; errno agree {errno_eq}/{errno_n}; error messages agree {msgs}/{n}; processed insns agree {proc_eq}/{proc_n}"
     );
     for d in &diffs {
         eprintln!("  {d}");

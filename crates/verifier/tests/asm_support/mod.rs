@@ -313,6 +313,7 @@ impl Case {
             sleepable: self.prog_type == prog_type::SYSCALL,
             test_state_freq: self.test_state_freq,
             log_level,
+            log_size: kfvm_oracle::LOAD_WITH_LOG_SIZE,
             maps: self.maps.iter().map(|m| m.info.clone()).collect(),
             prog_btf: self.btf.as_ref().map(|(bytes, fi)| kfvm_verifier::env::ProgBtf {
                 btf: std::sync::Arc::new(kfvm_btf::Btf::parse(bytes).expect("the case's BTF parses")),
