@@ -748,9 +748,8 @@ pub fn check_func_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -> 
             return Err(env
                 .reject(Errno::Inval, format!("Caller passes invalid args into func#{subprog} ('{name}')")));
         }
-        if env.log.level12() {
-            verbose!(env.log, "Func#{subprog} ('{name}') is global and assumed valid.\n");
-        }
+        // The live kernel logs this at every level (no BPF_LOG_LEVEL test).
+        verbose!(env.log, "Func#{subprog} ('{name}') is global and assumed valid.\n");
         env.func_info_aux[subprog].called = true;
         clear_caller_saved_regs(env)?;
         env.mark_reg_unknown(0);

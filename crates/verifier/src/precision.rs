@@ -259,8 +259,21 @@ fn backtrack_insn(
         class::JMP | class::JMP32 => {
             if insn.code == 0x85 && insn.src() == 1 {
                 let target = idx + insn.imm as i64 + 1;
-                if env.find_subprog(target as usize).is_none() {
+                let Some(subprog) = env.find_subprog(target as usize) else {
                     return Err(BtErr::Bug("backtracking call to unknown subprog".into()));
+                };
+                if env.subprog_is_global(subprog) {
+                    // The next instruction after a global call is the caller's own.
+                    if idx + 1 != subseq_idx as i64 {
+                        return Err(BtErr::Bug("extra insn from subprog".into()));
+                    }
+                    // R1-R5 are invalidated by the call: nothing can still ask for them.
+                    if bt.reg_mask() & BPF_REGMASK_ARGS != 0 {
+                        return Err(BtErr::Bug(format!("global subprog unexpected regs {:x}", bt.reg_mask())));
+                    }
+                    // A global subprogram always sets R0.
+                    bt.clear_reg(0);
+                    return Ok(());
                 }
                 // Static subprogram: we are leaving the callee.
                 if bt.reg_mask() & !BPF_REGMASK_ARGS != 0 {

@@ -46,6 +46,8 @@ struct Gen {
     /// Registers holding scalars (r0..r9 except r6, the context).
     init: [bool; 10],
     xdp: bool,
+    /// Subprograms (callbacks, global functions): name, `; func:` signature, body.
+    subs: Vec<(String, String, Vec<String>)>,
 }
 
 const ALU: [&str; 10] = ["+=", "-=", "*=", "&=", "|=", "^=", "<<=", ">>=", "s>>=", "="];
@@ -256,6 +258,86 @@ impl Gen {
         self.init[5] = false;
     }
 
+    /// The body of a subprogram whose registers `init` start initialised; `ctx_rmw`: first
+    /// increments the u64 its R2 points to.
+    fn sub_body(&mut self, init: [bool; 10], ctx_rmw: bool, ret01: bool) -> Vec<String> {
+        let saved_lines = std::mem::take(&mut self.lines);
+        let (saved_init, saved_xdp) = (self.init, self.xdp);
+        self.init = init;
+        self.xdp = false;
+        if ctx_rmw {
+            self.emit("r3 = *(u64 *)(r2 +0)");
+            self.emit("r3 += 1");
+            self.emit("*(u64 *)(r2 +0) = r3");
+            self.init[3] = true;
+        }
+        let n = 2 + self.rng.below(6) as usize;
+        self.block(n, 2);
+        match self.scalar_reg() {
+            Some(r) if self.rng.chance(60) => {
+                self.emit(format!("r0 = r{r}"));
+                self.emit(if ret01 { "r0 &= 1" } else { "r0 &= 255" });
+            }
+            _ => {
+                let k = self.rng.below(2);
+                self.emit(format!("r0 = {k}"));
+            }
+        }
+        self.emit("exit");
+        self.init = saved_init;
+        self.xdp = saved_xdp;
+        std::mem::replace(&mut self.lines, saved_lines)
+    }
+
+    fn bpf_loop(&mut self) {
+        let name = format!("cb{}", self.subs.len());
+        let stack_ctx = self.rng.chance(50);
+        if stack_ctx {
+            self.emit("*(u64 *)(r10 -72) = 0");
+        }
+        if self.init[7] && self.rng.chance(30) {
+            self.emit("r1 = r7");
+        } else {
+            let n = 1 + self.rng.below(5);
+            self.emit(format!("r1 = {n}"));
+        }
+        self.emit(format!("r2 = subprog[{name}]"));
+        if stack_ctx {
+            self.emit("r3 = r10");
+            self.emit("r3 += -72");
+        } else {
+            self.emit("r3 = 0");
+        }
+        let flags = if self.rng.chance(80) { 0 } else { 1 };
+        self.emit(format!("r4 = {flags}"));
+        self.emit("call bpf_loop#181");
+        for r in 1..=5 {
+            self.init[r] = false;
+        }
+        self.init[0] = true;
+        let mut init = [false; 10];
+        init[1] = true;
+        let body = self.sub_body(init, stack_ctx, true);
+        self.subs.push((name, "static int u64 void*".into(), body));
+    }
+
+    fn global_call(&mut self) {
+        let name = format!("g{}", self.subs.len());
+        match self.scalar_reg() {
+            Some(a) => self.emit(format!("r1 = r{a}")),
+            None => self.emit("r1 = 1"),
+        }
+        self.emit(format!("call {name}"));
+        for r in 1..=5 {
+            self.init[r] = false;
+        }
+        self.init[0] = true;
+        let mut init = [false; 10];
+        init[1] = true;
+        let body = self.sub_body(init, false, false);
+        self.subs.push((name, "global int int".into(), body));
+    }
+
     fn block(&mut self, n: usize, depth: usize) {
         for _ in 0..n {
             let k = self.rng.below(100);
@@ -269,6 +351,8 @@ impl Gen {
                 76..=78 if depth < 2 => self.may_goto_loop(),
                 79..=85 => self.linked(),
                 86..=91 if self.xdp && depth < 3 => self.packet(),
+                92..=94 if depth == 0 && self.subs.len() < 3 => self.bpf_loop(),
+                95..=96 if depth == 0 && self.subs.len() < 3 => self.global_call(),
                 _ => self.alu(),
             }
         }
@@ -279,7 +363,7 @@ impl Gen {
 pub fn gen(seed: u64) -> Generated {
     let mut rng = Rng::new(seed);
     let xdp = rng.chance(30);
-    let mut g = Gen { rng, lines: Vec::new(), label: 0, init: [false; 10], xdp };
+    let mut g = Gen { rng, lines: Vec::new(), label: 0, init: [false; 10], xdp, subs: Vec::new() };
     let mut text = String::new();
     text.push_str("; expect: accept\n");
     if xdp {
@@ -312,6 +396,16 @@ pub fn gen(seed: u64) -> Generated {
     g.block(n, 0);
     g.emit("r0 = 0");
     g.emit("exit");
+    if !g.subs.is_empty() {
+        text.push_str("; func: main global int ctx\n");
+        for (name, sig, body) in std::mem::take(&mut g.subs) {
+            text.push_str(&format!("; func: {name} {sig}\n"));
+            g.emit(format!("{name}:"));
+            for l in body {
+                g.emit(l);
+            }
+        }
+    }
     for l in &g.lines {
         text.push_str(l);
         text.push('\n');
