@@ -192,6 +192,66 @@ pub struct CheckOptions {
     /// The program's BTF and `func_info` (`prog_btf_fd`, `func_info`): needed for callbacks
     /// (`bpf_loop`) and global functions.
     pub prog_btf: Option<ProgBtf>,
+    /// The kernel's BTF (`btf_vmlinux`): BTF object [`BTF_VMLINUX`] of [`RegState::btf`]
+    /// (`crate::state::RegState`). Types of `PTR_TO_BTF_ID` registers, tracing contexts, kfunc
+    /// prototypes. `None`: programs that need it are [`crate::VerifyError::Unsupported`].
+    pub kernel_btf: Option<std::sync::Arc<kfvm_btf::Btf>>,
+    /// `attach_btf_id`: for `tp_btf/`, `fentry/`, `fexit/`, `lsm/`, ... the id in
+    /// [`kernel_btf`](Self::kernel_btf) of the function or `btf_trace_*` typedef attached to.
+    pub attach_btf_id: u32,
+    /// The kfuncs of the kernel, by BTF id in [`kernel_btf`](Self::kernel_btf), as the
+    /// registry gives them for this program (its program type's hook, filters applied).
+    pub kfuncs: std::sync::Arc<KfuncTable>,
+    /// The loader has `CAP_SYS_BOOT` (`KF_DESTRUCTIVE` kfuncs).
+    pub sys_boot: bool,
+    /// kfvm's own rule: a call to a `KF_DEPRECATED` kfunc is refused instead of warned about.
+    pub deny_deprecated: bool,
+}
+
+/// The BTF object number of the kernel's BTF in [`crate::state::RegState::btf`].
+pub const BTF_VMLINUX: u32 = 1;
+/// The BTF object number of the program's own BTF (`bpf_obj_new` local types).
+pub const BTF_PROG: u32 = 2;
+
+/// What the verifier knows of one kfunc (`struct bpf_kfunc_call_arg_meta` inputs:
+/// `btf_kfunc_id_set_contains()` and `kfunc_flags`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KfuncDesc {
+    /// The `FUNC`'s id in the kernel BTF.
+    pub btf_id: u32,
+    /// Its name.
+    pub name: String,
+    /// `KF_*` flags, the kernel's values (`include/linux/btf.h`).
+    pub flags: u32,
+    /// kfvm's `KF_DEPRECATED` (the kernel only documents it): calls are warned about in the
+    /// log, or refused with [`CheckOptions::deny_deprecated`].
+    pub deprecated: bool,
+    /// In the common hook or this program type's hook, and not hidden by a filter: else
+    /// `calling kernel function X is not allowed`.
+    pub allowed: bool,
+    /// For `KF_DEPRECATED`: the kfunc to use instead.
+    pub replacement: Option<String>,
+    /// For `KF_DEPRECATED`: the release that removes it.
+    pub removal: Option<String>,
+}
+
+/// The kfuncs a program may see, by BTF id.
+#[derive(Clone, Debug, Default)]
+pub struct KfuncTable {
+    /// By BTF id.
+    pub by_id: std::collections::BTreeMap<u32, KfuncDesc>,
+}
+
+impl KfuncTable {
+    /// The kfunc with BTF id `id`.
+    pub fn get(&self, id: u32) -> Option<&KfuncDesc> {
+        self.by_id.get(&id)
+    }
+
+    /// Adds or replaces `k`.
+    pub fn insert(&mut self, k: KfuncDesc) {
+        self.by_id.insert(k.btf_id, k);
+    }
 }
 
 /// The program's own BTF with its `func_info` records.
@@ -254,6 +314,11 @@ impl Default for CheckOptions {
             maps: Vec::new(),
             nr_cpu_ids: 2,
             prog_btf: None,
+            kernel_btf: None,
+            attach_btf_id: 0,
+            kfuncs: Default::default(),
+            sys_boot: true,
+            deny_deprecated: false,
         }
     }
 }

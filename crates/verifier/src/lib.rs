@@ -74,7 +74,7 @@ pub mod state;
 pub mod step;
 pub mod tnum;
 
-pub use env::{BtfEnv, CheckOptions, MapInfo};
+pub use env::{BtfEnv, CheckOptions, KfuncDesc, KfuncTable, MapInfo, BTF_PROG, BTF_VMLINUX};
 pub use error::{Errno, Rejection, Result, VerifyError};
 use kfvm_isa::RawInsn;
 use log::VerifierLog;
