@@ -19,22 +19,23 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// `BPF_MAP_TYPE_*` numbers kfvm implements.
+/// `BPF_MAP_TYPE_*` numbers kfvm implements, as `u32` (the map specs' type), from [`kfvm_uapi::MapType`].
 pub mod map_type {
+    use kfvm_uapi::MapType;
     /// `BPF_MAP_TYPE_HASH`.
-    pub const HASH: u32 = 1;
+    pub const HASH: u32 = MapType::Hash.as_u32();
     /// `BPF_MAP_TYPE_ARRAY`.
-    pub const ARRAY: u32 = 2;
+    pub const ARRAY: u32 = MapType::Array.as_u32();
     /// `BPF_MAP_TYPE_PERCPU_HASH`.
-    pub const PERCPU_HASH: u32 = 5;
+    pub const PERCPU_HASH: u32 = MapType::PercpuHash.as_u32();
     /// `BPF_MAP_TYPE_PERCPU_ARRAY`.
-    pub const PERCPU_ARRAY: u32 = 6;
+    pub const PERCPU_ARRAY: u32 = MapType::PercpuArray.as_u32();
     /// `BPF_MAP_TYPE_LRU_HASH`.
-    pub const LRU_HASH: u32 = 9;
+    pub const LRU_HASH: u32 = MapType::LruHash.as_u32();
     /// `BPF_MAP_TYPE_LRU_PERCPU_HASH`.
-    pub const LRU_PERCPU_HASH: u32 = 10;
+    pub const LRU_PERCPU_HASH: u32 = MapType::LruPercpuHash.as_u32();
     /// `BPF_MAP_TYPE_RINGBUF`.
-    pub const RINGBUF: u32 = 27;
+    pub const RINGBUF: u32 = MapType::Ringbuf.as_u32();
 }
 
 /// `BPF_NOEXIST`.

@@ -55,7 +55,12 @@ fn retval_annotations_hold_in_the_kernel() {
         let p = l.program(&name).unwrap();
         let loaded = kfvm_oracle::load_with(
             &p.insns,
-            &kfvm_oracle::LoadOpts { prog_type: 31, flags: 1 << 4, log_level: 1, ..Default::default() },
+            &kfvm_oracle::LoadOpts {
+                prog_type: p.prog_type.as_u32(),
+                flags: 1 << 4,
+                log_level: 1,
+                ..Default::default()
+            },
         );
         let Some(fd) = loaded.fd else {
             // The oracle loads raw instructions: programs that need their BTF (callbacks need

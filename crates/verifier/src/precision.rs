@@ -269,7 +269,10 @@ fn backtrack_insn(
                     }
                     // R1-R5 are invalidated by the call: nothing can still ask for them.
                     if bt.reg_mask() & BPF_REGMASK_ARGS != 0 {
-                        return Err(BtErr::Bug(format!("global subprog unexpected regs {:x}", bt.reg_mask())));
+                        return Err(BtErr::Bug(format!(
+                            "global subprog unexpected regs {:x}",
+                            bt.reg_mask()
+                        )));
                     }
                     // A global subprogram always sets R0.
                     bt.clear_reg(0);
