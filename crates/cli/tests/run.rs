@@ -50,8 +50,8 @@ fn run_the_example_on_this_machine() {
 
 #[test]
 fn test_run_prints_retval_and_duration() {
-    let obj = "crates/runtime/tests/progs/kfuncs_doc.bpf.o";
-    let model = "crates/runtime/tests/progs/doc.toml";
+    let obj = "examples/kfuncs/doc_examples.bpf.o";
+    let model = "examples/kfuncs/doc.toml";
     let (ok, out, err) = kfvm(&[
         "test-run",
         obj,
@@ -92,8 +92,8 @@ fn test_run_prints_retval_and_duration() {
 
 #[test]
 fn bad_input_gets_clear_errors() {
-    let obj = "crates/runtime/tests/progs/kfuncs_doc.bpf.o";
-    let model = "crates/runtime/tests/progs/doc.toml";
+    let obj = "examples/kfuncs/doc_examples.bpf.o";
+    let model = "examples/kfuncs/doc.toml";
     let cases: &[(&[&str], &str)] = &[
         (
             &["run", "crates/runtime/tests/progs/bad_hook.bpf.o", "--model", model],

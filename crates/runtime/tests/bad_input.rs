@@ -8,7 +8,7 @@ use kfvm_runtime::{LoadOptions, Runtime};
 
 #[test]
 fn unknown_hook() {
-    let spec = support::spec("doc.toml");
+    let spec = support::spec(&support::doc_model());
     let kernel = Kernel::from_spec(&spec, KernelConfig::small()).unwrap();
     let registry = kfvm_kernel::registry();
     let e = Runtime::load(
@@ -24,7 +24,8 @@ fn unknown_hook() {
 
 #[test]
 fn arguments_that_do_not_fit_the_hook() {
-    let (kernel, rt, audit, _) = support::setup("kfuncs_doc.bpf.o", "doc.toml", KernelConfig::small());
+    let (kernel, rt, audit, _) =
+        support::setup(&support::doc_examples(), &support::doc_model(), KernelConfig::small());
     let args = |a: &[&str]| a.iter().map(|s| ArgSpec::parse(s).unwrap()).collect::<Vec<_>>();
     let cases: &[(&str, &[&str], &str)] = &[
         (
@@ -52,7 +53,7 @@ fn arguments_that_do_not_fit_the_hook() {
 
 #[test]
 fn xdp_needs_a_packet() {
-    let (kernel, rt, audit, _) = support::setup("xdp.bpf.o", "doc.toml", KernelConfig::small());
+    let (kernel, rt, audit, _) = support::setup("xdp.bpf.o", &support::doc_model(), KernelConfig::small());
     let e = rt.test_run("xdp_bounce_ipv4", &[], None, 1).unwrap_err().to_string();
     assert_eq!(e, "xdp programs run on a packet: give --data-in FILE");
     let e = rt.test_run("xdp_bounce_ipv4", &[], Some(&vec![0; 5000]), 1).unwrap_err().to_string();
@@ -64,7 +65,7 @@ fn xdp_needs_a_packet() {
 
 #[test]
 fn checked_runs_track_references_as_the_verifier_would() {
-    let (kernel, rt, audit, _) = support::setup("retval.bpf.o", "doc.toml", KernelConfig::small());
+    let (kernel, rt, audit, _) = support::setup("retval.bpf.o", &support::doc_model(), KernelConfig::small());
     let e = rt.test_run("double_release", &[], None, 1).unwrap_err().to_string();
     assert!(
         e.contains("kfunc bpf_task_release: arg#0: the program releases a reference to a task_struct"),
@@ -84,7 +85,7 @@ fn checked_runs_track_references_as_the_verifier_would() {
 fn loads_outside_live_objects_read_zero() {
     let opts = LoadOptions { no_verify: true, only: None };
     let (kernel, rt, audit, _) =
-        support::setup_with("unverified.bpf.o", "doc.toml", KernelConfig::small(), &opts);
+        support::setup_with("unverified.bpf.o", &support::doc_model(), KernelConfig::small(), &opts);
     let peek = |addr: u64| rt.test_run("peek", &[], Some(&addr.to_ne_bytes()), 1).unwrap().retval as i32;
     let t = kernel.task(100).unwrap();
     // SAFETY: only the address is taken.

@@ -28,7 +28,8 @@ fn retval_annotations_hold_in_kfvm() {
     let progs = annotated();
     assert!(progs.len() >= 9, "{progs:?}");
     for (name, want) in progs {
-        let (kernel, rt, audit, _) = support::setup("retval.bpf.o", "doc.toml", KernelConfig::small());
+        let (kernel, rt, audit, _) =
+            support::setup("retval.bpf.o", &support::doc_model(), KernelConfig::small());
         let r = rt.test_run(&name, &[], None, 1).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(r.retval as u32 as u64, want, "{name}");
         support::leak_audit(&kernel, rt, &audit);
@@ -105,7 +106,7 @@ fn retval_annotations_hold_on_a_snapshot_of_this_machine() {
 
 #[test]
 fn dynptr_over_memory_in_kfvm() {
-    let (kernel, rt, audit, _) = support::setup("retval.bpf.o", "doc.toml", KernelConfig::small());
+    let (kernel, rt, audit, _) = support::setup("retval.bpf.o", &support::doc_model(), KernelConfig::small());
     assert_eq!(rt.test_run("dynptr_mem", &[], None, 1).unwrap().retval, 0x1234);
     support::leak_audit(&kernel, rt, &audit);
 }

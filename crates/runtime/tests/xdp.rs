@@ -34,7 +34,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 fn kfvm_results() -> Vec<(u64, Vec<u8>)> {
-    let (kernel, rt, audit, _) = support::setup("xdp.bpf.o", "doc.toml", KernelConfig::small());
+    let (kernel, rt, audit, _) = support::setup("xdp.bpf.o", &support::doc_model(), KernelConfig::small());
     let out = cases()
         .iter()
         .map(|(prog, pkt)| {

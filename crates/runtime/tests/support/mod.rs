@@ -10,6 +10,24 @@ pub(crate) fn progs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/progs")
 }
 
+/// A file under the repository's `examples/`, as a path string (`progs().join` keeps it).
+#[allow(dead_code)]
+pub(crate) fn example(rel: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(rel).to_string_lossy().into_owned()
+}
+
+/// examples/kfuncs/doc_examples.bpf.o: the kfuncs.rst examples.
+#[allow(dead_code)]
+pub(crate) fn doc_examples() -> String {
+    example("kfuncs/doc_examples.bpf.o")
+}
+
+/// examples/kfuncs/doc.toml: the deterministic model they run against.
+#[allow(dead_code)]
+pub(crate) fn doc_model() -> String {
+    example("kfuncs/doc.toml")
+}
+
 pub(crate) fn spec(name: &str) -> ModelSpec {
     ModelSpec::load(&progs().join(name)).unwrap()
 }

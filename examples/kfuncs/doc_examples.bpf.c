@@ -1,11 +1,14 @@
-// The examples of the kernel's Documentation/bpf/kfuncs.rst (and cpumasks.rst, which kfuncs.rst
-// points to for the cpumask kfuncs), as BPF C: task acquire/release, task from pid, a task kptr
-// in a map read under RCU, cgroup ancestor, cgroup kptr (and the legacy bpf_cgroup_kptr_get),
-// cgroup from id, cpumasks. Each prints what it found, so tests/doc_examples.rs can check the
-// output against the deterministic model doc.toml. Rebuild: ./build.sh (needs bpftool, clang).
+// The example programs of the kernel's Documentation/bpf/kfuncs.rst (and cpumasks.rst, which it
+// points to for the cpumask kfuncs), as BPF C that loads unmodified into Linux 6.18 and into kfvm:
+// task acquire/release, task from pid, a task kptr in a map read under RCU, cgroup acquire into a
+// map, the legacy bpf_cgroup_kptr_get() and what replaced it, cgroup ancestor, cgroup from id, a
+// task's cpumask recorded as a kptr and read under RCU. Each is annotated `__success`;
+// mistakes.bpf.c has the mistakes users make with them. `kfvm verify doc_examples.bpf.o` checks
+// them, `kfvm run doc_examples.bpf.o --model doc.toml` runs them. Rebuild: ./build.sh.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include "kfvm_misc.h"
 
 #define ENOENT 2
 #define EINVAL 22
@@ -37,7 +40,7 @@ char _license[] SEC("license") = "GPL";
  * A trivial example tracepoint program that shows how to
  * acquire and release a struct task_struct * pointer.
  */
-SEC("tp_btf/task_newtask")
+SEC("tp_btf/task_newtask") __success
 int BPF_PROG(task_acquire_release_example, struct task_struct *task, u64 clone_flags)
 {
 	struct task_struct *acquired;
@@ -67,7 +70,7 @@ struct hash_map {
 } __tasks_kfunc_map SEC(".maps");
 
 /* Stores a reference to every new task in the map; the map releases them (task exit, map free). */
-SEC("tp_btf/task_newtask")
+SEC("tp_btf/task_newtask") __success
 int BPF_PROG(add_task_to_map, struct task_struct *task, u64 clone_flags)
 {
 	struct __tasks_kfunc_map_value local = {}, *v;
@@ -89,7 +92,7 @@ int BPF_PROG(add_task_to_map, struct task_struct *task, u64 clone_flags)
 }
 
 /* The stored task read back under RCU, then dropped from the map. */
-SEC("tp_btf/sched_process_exit")
+SEC("tp_btf/sched_process_exit") __success
 int BPF_PROG(task_rcu_read_example, struct task_struct *task, bool group_dead)
 {
 	struct __tasks_kfunc_map_value *v;
@@ -108,7 +111,7 @@ int BPF_PROG(task_rcu_read_example, struct task_struct *task, bool group_dead)
 	return 0;
 }
 
-SEC("tp_btf/task_newtask")
+SEC("tp_btf/task_newtask") __success
 int BPF_PROG(task_get_pid_example, struct task_struct *task, u64 clone_flags)
 {
 	struct task_struct *lookup;
@@ -151,7 +154,7 @@ struct {
 } __cgroups_kfunc_map SEC(".maps");
 
 /* bpf_cgroup_acquire(): store a reference to every new cgroup. */
-SEC("tp_btf/cgroup_mkdir")
+SEC("tp_btf/cgroup_mkdir") __success
 int BPF_PROG(cgrp_acquire_example, struct cgroup *cgrp, const char *path)
 {
 	struct __cgroups_kfunc_map_value local = {}, *v;
@@ -172,8 +175,38 @@ int BPF_PROG(cgrp_acquire_example, struct cgroup *cgrp, const char *path)
 	return 0;
 }
 
-/* The legacy bpf_cgroup_kptr_get() (Linux 6.2-6.3): a new reference from the map's kptr. */
+/* What replaced bpf_cgroup_kptr_get(): load the kptr under RCU, then acquire it. */
+SEC("tp_btf/cgroup_rmdir") __success
+int BPF_PROG(cgroup_kptr_migrated, struct cgroup *cgrp, const char *path)
+{
+	struct __cgroups_kfunc_map_value *v;
+	struct cgroup *kptr;
+	u64 id = cgrp->kn->id;
+
+	v = bpf_map_lookup_elem(&__cgroups_kfunc_map, &id);
+	if (!v)
+		return -ENOENT;
+	bpf_rcu_read_lock();
+	kptr = v->cgroup;
+	if (kptr)
+		kptr = bpf_cgroup_acquire(kptr);
+	bpf_rcu_read_unlock();
+	if (!kptr)
+		return -ENOENT;
+	bpf_printk("cgroup %s (level %d) removed; it is still in the map", path, kptr->level);
+	bpf_cgroup_release(kptr);
+	return 0;
+}
+
+/*
+ * The legacy bpf_cgroup_kptr_get() (KF_KPTR_GET, Linux 6.2-6.3): a new reference from the map's
+ * kptr. kfvm's model keeps it, flagged KF_DEPRECATED: the verifier accepts the call with a
+ * warning naming the replacement (cgroup_kptr_migrated below) and the release that removed it,
+ * and `kfvm verify --deny-deprecated` refuses it. Linux 6.18 no longer has the kfunc.
+ */
 SEC("tp_btf/cgroup_rmdir")
+__success __kfvm_only("bpf_cgroup_kptr_get was removed from Linux in 6.4")
+__msg("bpf_cgroup_kptr_get is deprecated")
 int BPF_PROG(cgroup_kptr_get_example, struct cgroup *cgrp, const char *path)
 {
 	struct __cgroups_kfunc_map_value *v;
@@ -192,7 +225,7 @@ int BPF_PROG(cgroup_kptr_get_example, struct cgroup *cgrp, const char *path)
 	return 0;
 }
 
-SEC("tp_btf/cgroup_mkdir")
+SEC("tp_btf/cgroup_mkdir") __success
 int BPF_PROG(cgrp_ancestor_example, struct cgroup *cgrp, const char *path)
 {
 	struct cgroup *parent;
@@ -209,7 +242,7 @@ int BPF_PROG(cgrp_ancestor_example, struct cgroup *cgrp, const char *path)
 	return 0;
 }
 
-SEC("tp_btf/cgroup_mkdir")
+SEC("tp_btf/cgroup_mkdir") __success
 int BPF_PROG(cgrp_from_id_example, struct cgroup *cgrp, const char *path)
 {
 	struct cgroup *lookup;
@@ -266,7 +299,7 @@ static int cpumask_map_insert(struct bpf_cpumask *mask, u32 pid)
  * A sample tracepoint showing how a task's cpumask can be queried and
  * recorded as a kptr.
  */
-SEC("tp_btf/task_newtask")
+SEC("tp_btf/task_newtask") __success
 int BPF_PROG(record_task_cpumask, struct task_struct *task, u64 clone_flags)
 {
 	struct bpf_cpumask *cpumask;
@@ -279,26 +312,32 @@ int BPF_PROG(record_task_cpumask, struct task_struct *task, u64 clone_flags)
 		bpf_printk("task %s has CPU affinity", task->comm);
 
 	bpf_cpumask_copy(cpumask, task->cpus_ptr);
-	if (bpf_cpumask_weight((const struct cpumask *)cpumask) != task->nr_cpus_allowed)
+	if (bpf_cpumask_weight((const struct cpumask *)cpumask) != task->nr_cpus_allowed) {
+		/* The mask is ours until the map holds it: drop it on every early return. */
+		bpf_cpumask_release(cpumask);
 		return -EINVAL;
+	}
 	return cpumask_map_insert(cpumask, task->pid);
 }
 
-SEC("tp_btf/sched_switch")
+SEC("tp_btf/sched_switch") __success
 int BPF_PROG(switch_reads_cpumask, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
 	struct cpumask_map_value *v;
+	struct bpf_cpumask *mask;
 	u32 key = next->pid;
 
 	v = bpf_map_lookup_elem(&cpumask_map, &key);
 	if (!v)
 		return 0;
 	bpf_rcu_read_lock();
-	if (v->cpumask)
+	/* Load the kptr once: each load may see NULL, so the checked copy is the one to use. */
+	mask = v->cpumask;
+	if (mask)
 		bpf_printk("switch %d -> %d: next may run on %u CPUs from CPU %u", prev->pid, next->pid,
-			   bpf_cpumask_weight((const struct cpumask *)v->cpumask),
-			   bpf_cpumask_first((const struct cpumask *)v->cpumask));
+			   bpf_cpumask_weight((const struct cpumask *)mask),
+			   bpf_cpumask_first((const struct cpumask *)mask));
 	bpf_rcu_read_unlock();
 	return 0;
 }
