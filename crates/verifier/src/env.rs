@@ -17,60 +17,64 @@ pub const BPF_COMPLEXITY_LIMIT_JMP_SEQ: usize = 8192;
 /// `BPF_COMPLEXITY_LIMIT_STATES`: states per instruction for unprivileged loaders.
 pub const BPF_COMPLEXITY_LIMIT_STATES: usize = 64;
 
-/// `enum bpf_prog_type` values kfvm knows.
+/// `enum bpf_prog_type` values the verifier names, as `u32` ([`crate::CheckOptions::prog_type`]), from
+/// [`kfvm_uapi::ProgType`].
 pub mod prog_type {
+    use kfvm_uapi::ProgType;
     /// `BPF_PROG_TYPE_SOCKET_FILTER`
-    pub const SOCKET_FILTER: u32 = 1;
+    pub const SOCKET_FILTER: u32 = ProgType::SocketFilter.as_u32();
     /// `BPF_PROG_TYPE_KPROBE`
-    pub const KPROBE: u32 = 2;
+    pub const KPROBE: u32 = ProgType::Kprobe.as_u32();
     /// `BPF_PROG_TYPE_SCHED_CLS`
-    pub const SCHED_CLS: u32 = 3;
+    pub const SCHED_CLS: u32 = ProgType::SchedCls.as_u32();
     /// `BPF_PROG_TYPE_SCHED_ACT`
-    pub const SCHED_ACT: u32 = 4;
+    pub const SCHED_ACT: u32 = ProgType::SchedAct.as_u32();
     /// `BPF_PROG_TYPE_TRACEPOINT`
-    pub const TRACEPOINT: u32 = 5;
+    pub const TRACEPOINT: u32 = ProgType::Tracepoint.as_u32();
     /// `BPF_PROG_TYPE_XDP`
-    pub const XDP: u32 = 6;
+    pub const XDP: u32 = ProgType::Xdp.as_u32();
     /// `BPF_PROG_TYPE_PERF_EVENT`
-    pub const PERF_EVENT: u32 = 7;
+    pub const PERF_EVENT: u32 = ProgType::PerfEvent.as_u32();
     /// `BPF_PROG_TYPE_CGROUP_SKB`
-    pub const CGROUP_SKB: u32 = 8;
+    pub const CGROUP_SKB: u32 = ProgType::CgroupSkb.as_u32();
     /// `BPF_PROG_TYPE_RAW_TRACEPOINT`
-    pub const RAW_TRACEPOINT: u32 = 17;
+    pub const RAW_TRACEPOINT: u32 = ProgType::RawTracepoint.as_u32();
     /// `BPF_PROG_TYPE_TRACING`
-    pub const TRACING: u32 = 26;
+    pub const TRACING: u32 = ProgType::Tracing.as_u32();
     /// `BPF_PROG_TYPE_LSM`
-    pub const LSM: u32 = 29;
+    pub const LSM: u32 = ProgType::Lsm.as_u32();
     /// `BPF_PROG_TYPE_SYSCALL`
-    pub const SYSCALL: u32 = 31;
+    pub const SYSCALL: u32 = ProgType::Syscall.as_u32();
 }
 
-/// `enum bpf_map_type` values kfvm knows.
+/// `enum bpf_map_type` values the verifier names, as `u32` ([`MapInfo::map_type`]), from
+/// [`kfvm_uapi::MapType`].
 pub mod map_type {
+    use kfvm_uapi::MapType;
     /// `BPF_MAP_TYPE_HASH`
-    pub const HASH: u32 = 1;
+    pub const HASH: u32 = MapType::Hash.as_u32();
     /// `BPF_MAP_TYPE_ARRAY`
-    pub const ARRAY: u32 = 2;
+    pub const ARRAY: u32 = MapType::Array.as_u32();
     /// `BPF_MAP_TYPE_PROG_ARRAY`
-    pub const PROG_ARRAY: u32 = 3;
+    pub const PROG_ARRAY: u32 = MapType::ProgArray.as_u32();
     /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`
-    pub const PERF_EVENT_ARRAY: u32 = 4;
+    pub const PERF_EVENT_ARRAY: u32 = MapType::PerfEventArray.as_u32();
     /// `BPF_MAP_TYPE_PERCPU_HASH`
-    pub const PERCPU_HASH: u32 = 5;
+    pub const PERCPU_HASH: u32 = MapType::PercpuHash.as_u32();
     /// `BPF_MAP_TYPE_PERCPU_ARRAY`
-    pub const PERCPU_ARRAY: u32 = 6;
+    pub const PERCPU_ARRAY: u32 = MapType::PercpuArray.as_u32();
     /// `BPF_MAP_TYPE_LRU_HASH`
-    pub const LRU_HASH: u32 = 9;
+    pub const LRU_HASH: u32 = MapType::LruHash.as_u32();
     /// `BPF_MAP_TYPE_ARRAY_OF_MAPS`
-    pub const ARRAY_OF_MAPS: u32 = 12;
+    pub const ARRAY_OF_MAPS: u32 = MapType::ArrayOfMaps.as_u32();
     /// `BPF_MAP_TYPE_HASH_OF_MAPS`
-    pub const HASH_OF_MAPS: u32 = 13;
+    pub const HASH_OF_MAPS: u32 = MapType::HashOfMaps.as_u32();
     /// `BPF_MAP_TYPE_QUEUE`
-    pub const QUEUE: u32 = 22;
+    pub const QUEUE: u32 = MapType::Queue.as_u32();
     /// `BPF_MAP_TYPE_STACK`
-    pub const STACK: u32 = 23;
+    pub const STACK: u32 = MapType::Stack.as_u32();
     /// `BPF_MAP_TYPE_RINGBUF`
-    pub const RINGBUF: u32 = 27;
+    pub const RINGBUF: u32 = MapType::Ringbuf.as_u32();
 }
 
 /// `BPF_F_RDONLY_PROG`: the program may only read the map.
