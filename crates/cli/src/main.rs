@@ -9,6 +9,7 @@ use std::process::ExitCode;
 mod kfuncs;
 mod link;
 mod run;
+mod verify;
 
 #[derive(Parser)]
 #[command(name = "kfvm", version, about = "Run and verify BPF programs outside the kernel")]
@@ -142,6 +143,46 @@ enum Command {
         #[arg(long)]
         checked: bool,
     },
+    /// Verify each program of an object as the kernel's BPF_PROG_LOAD would, against the kernel
+    /// model: prints `NAME: accepted`, `NAME: rejected` with the kernel's error lines, or
+    /// `NAME: unsupported: WHY` where kfvm cannot decide yet.
+    ///
+    /// Exit status: 0 when every selected program is accepted; 1 when one is rejected; 2 on a
+    /// usage or load error (unknown --prog, unreadable or malformed object, a program or map
+    /// that cannot be loaded); 3 when kfvm cannot decide for one (unsupported, or an internal
+    /// verifier error) and none is rejected.
+    Verify {
+        /// The object file.
+        obj: PathBuf,
+        /// Only this program.
+        #[arg(long)]
+        prog: Option<String>,
+        /// Verifier log level: 0 (none), 1 (the walk), 2 (every instruction); add 4 for the
+        /// statistics. The log is printed before each verdict.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=7))]
+        log_level: u32,
+        /// One JSON object per program per line: program, section, verdict
+        /// (accept/reject/unsupported/internal/load_failed), error (the kernel-style error lines),
+        /// insns_processed, errno, reason, the state counts, and the log if one was asked for.
+        #[arg(long)]
+        json: bool,
+        /// A model file (for its number of CPUs); default: a snapshot of this machine.
+        #[arg(long, value_name = "FILE")]
+        model: Option<PathBuf>,
+        /// Refuse calls of deprecated kfuncs (KF_DEPRECATED) instead of warning about them.
+        #[arg(long)]
+        deny_deprecated: bool,
+        /// Give the loader a capability (bpf, perfmon, sys_admin, sys_boot); the default is a
+        /// root loader, with all four.
+        #[arg(long = "cap", value_name = "CAP")]
+        caps: Vec<String>,
+        /// Take a capability away from the loader (`--no-cap sys_boot`).
+        #[arg(long = "no-cap", value_name = "CAP")]
+        no_caps: Vec<String>,
+        /// Verify each program N times and print the fastest verification time.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        repeat: u32,
+    },
     /// BTF tools.
     Btf {
         #[command(subcommand)]
@@ -186,6 +227,19 @@ fn main() -> ExitCode {
         Command::Run { obj, model, maps, checked } => run::cmd_run(&obj, model.as_deref(), maps, checked),
         Command::TestRun { obj, prog, args, data_in, repeat, model, json, checked } => {
             run::cmd_test_run(&obj, &prog, &args, data_in.as_deref(), repeat, model.as_deref(), json, checked)
+        }
+        Command::Verify { obj, prog, log_level, json, model, deny_deprecated, caps, no_caps, repeat } => {
+            verify::cmd_verify(&verify::Args {
+                obj: &obj,
+                prog: prog.as_deref(),
+                log_level,
+                json,
+                model: model.as_deref(),
+                deny_deprecated,
+                caps: &caps,
+                no_caps: &no_caps,
+                repeat,
+            })
         }
         Command::Kfuncs { prog_type, json } => kfuncs::cmd_kfuncs(prog_type.as_deref(), json),
         Command::Btf { command: BtfCommand::Dump { file, host, format } } => {

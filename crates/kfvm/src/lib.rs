@@ -14,11 +14,15 @@
 //! - [`vm`]: the interpreter and the host-call ABI;
 //! - [`runtime`]: an object's maps and programs bound to the kernel model, hooks, events, runs.
 //!
+//! - [`verifier`]: the verifier (`bpf_check`).
+//!
+//! [`verify`] verifies every program of an object against the kernel model;
 //! [`conformance`] runs the bpf_conformance ISA suite.
 
 #![deny(missing_docs)]
 
 pub mod conformance;
+pub mod verify;
 
 pub use kfvm_btf as btf;
 pub use kfvm_isa as isa;
@@ -27,4 +31,5 @@ pub use kfvm_kfunc as kfunc;
 pub use kfvm_link as link;
 pub use kfvm_object as object;
 pub use kfvm_runtime as runtime;
+pub use kfvm_verifier as verifier;
 pub use kfvm_vm as vm;

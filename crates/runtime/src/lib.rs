@@ -18,8 +18,8 @@
 //!
 //! - [`Runtime::load`] creates the maps ([`maps`]: array, hash, per-CPU, LRU, ring buffer,
 //!   global data; kptr fields released through their type's destructor kfunc), binds each
-//!   program's map references, asks the verifier (`kfvm_verifier::bpf_check`) and attaches each
-//!   program to its hook ([`hooks`]).
+//!   program's map references, asks the verifier (`kfvm_verifier::bpf_check`, with the options
+//!   [`verify::check_options`] builds) and attaches each program to its hook ([`hooks`]).
 //! - Programs run in the interpreter: verified mode when the verifier accepts them, checked
 //!   mode (every access checked, faulting loads reading 0 as `BPF_PROBE_MEM` loads do) while it
 //!   cannot decide. Host objects are reached through the kernel model's
@@ -38,6 +38,7 @@ pub mod lowmem;
 pub mod maps;
 pub mod printk;
 mod runtime;
+pub mod verify;
 
 pub use hooks::Hook;
 pub use maps::{Map, MapSpec, RingBuf};

@@ -347,7 +347,7 @@ impl Runtime {
             let mode = if opts.no_verify {
                 Mode::Checked("verification skipped".into())
             } else {
-                match verify(p, &maps, kernel.nr_cpu_ids())? {
+                match verify(obj, p, registry, kernel.nr_cpu_ids())? {
                     Mode::Verified if reads_btf_pointers(p, registry) => Mode::Checked(
                         "verified, but it may load through BTF pointers, whose loads only the checked \
                          interpreter makes safe (BPF_PROBE_MEM)"
@@ -883,45 +883,30 @@ fn reads_btf_pointers(p: &LinkedProgram, registry: &KfuncRegistry) -> bool {
 }
 
 /// Asks the verifier about `p`: verified, checked (it cannot decide yet), or rejected.
-fn verify(p: &LinkedProgram, maps: &[Arc<Map>], nr_cpu_ids: u32) -> Result<Mode, RuntimeError> {
-    use kfvm_verifier::{CheckOptions, MapInfo, VerifyError};
-    let opts = CheckOptions {
-        prog_type: p.prog_type.as_u32(),
-        expected_attach_type: p.expected_attach_type.map_or(0, |a| a.as_u32()),
-        sleepable: p.sleepable,
-        maps: maps
-            .iter()
-            .map(|m| {
-                let s = m.spec();
-                let mut i = MapInfo::new(s.map_type, s.key_size, s.value_size, s.max_entries);
-                i.map_flags = s.map_flags;
-                i.name = s.name.clone();
-                i.record.spin_lock_off = s.spin_lock;
-                i
-            })
-            .collect(),
+fn verify(
+    obj: &LinkedObject,
+    p: &LinkedProgram,
+    registry: &KfuncRegistry,
+    nr_cpu_ids: u32,
+) -> Result<Mode, RuntimeError> {
+    use kfvm_verifier::VerifyError;
+    let env = crate::verify::VerifyEnv {
+        registry,
         nr_cpu_ids,
-        ..CheckOptions::default()
+        caps: Default::default(),
+        log_level: 0,
+        deny_deprecated: false,
     };
-    // Program types whose context the verifier models (kfvm_verifier::ctx); for the others its
-    // "invalid bpf_context access" would be no verdict.
-    const CTX_MODELLED: [u32; 9] = [1, 2, 3, 4, 5, 6, 8, 26, 31];
-    if !CTX_MODELLED.contains(&opts.prog_type) {
-        return Ok(Mode::Checked(format!(
-            "the verifier does not model the context of program type {} yet",
-            p.prog_type.as_u32()
-        )));
+    let opts = crate::verify::check_options(obj, p, &env)
+        .map_err(|e| RuntimeError::Load(format!("program {}: {e}", p.name)))?;
+    if let Some(why) = crate::verify::unmodelled_context(opts.prog_type) {
+        return Ok(Mode::Checked(why));
     }
     let result = std::panic::catch_unwind(|| kfvm_verifier::bpf_check(&p.insns, &opts).0);
     match result {
         Ok(Ok(())) => Ok(Mode::Verified),
         Ok(Err(VerifyError::Unsupported(why))) => Ok(Mode::Checked(why)),
         Ok(Err(VerifyError::Internal(why))) => Ok(Mode::Checked(format!("verifier error: {why}"))),
-        // kfvm does not pass the program's BTF (func_info) to the verifier yet: a refusal for
-        // its lack is no verdict.
-        Ok(Err(VerifyError::Rejected(r))) if r.message.contains("btf func_info") => Ok(Mode::Checked(
-            format!("the verifier needs the program's BTF, which kfvm does not pass it yet ({})", r.message),
-        )),
         Ok(Err(VerifyError::Rejected(r))) => {
             Err(RuntimeError::Rejected { prog: p.name.clone(), message: r.to_string() })
         }
