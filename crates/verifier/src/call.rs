@@ -432,13 +432,9 @@ pub fn release_reference(env: &mut Env<'_>, ref_obj_id: u32) -> bool {
     true
 }
 
-/// Mirrors `destroy_if_dynptr_stack_slot()` (dynptrs arrive with the kfunc rules: a slot holding
-/// one is not expected yet).
+/// Mirrors `destroy_if_dynptr_stack_slot()` ([`crate::dynptr::destroy_if_dynptr_stack_slot`]).
 pub fn destroy_if_dynptr_stack_slot(env: &mut Env<'_>, fr: usize, spi: usize) -> Result<()> {
-    if env.cur.frame[fr].stack[spi].slot_type[0] == slot::DYNPTR {
-        return Err(VerifyError::Unsupported("overwriting a dynptr".into()));
-    }
-    Ok(())
+    crate::dynptr::destroy_if_dynptr_stack_slot(env, fr, spi)
 }
 
 /// Mirrors `clear_all_pkt_pointers()`.

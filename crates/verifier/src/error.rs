@@ -22,6 +22,8 @@ pub enum Errno {
     OpNotSupp,
     /// `ENOSPC`: the log did not fit its buffer.
     NoSpc,
+    /// `EPROTO`: an RCU-protected iterator used outside its RCU critical section.
+    Proto,
 }
 
 impl Errno {
@@ -36,6 +38,7 @@ impl Errno {
             Errno::NotSupp => 524,
             Errno::OpNotSupp => 95,
             Errno::NoSpc => 28,
+            Errno::Proto => 71,
         }
     }
 }

@@ -58,14 +58,17 @@ pub mod call;
 pub mod cfg;
 pub mod check;
 pub mod ctx;
+pub mod dynptr;
 pub mod env;
 pub mod error;
 pub mod helpers;
+pub mod iter;
 pub mod jmp;
 pub mod kfunc;
 pub mod liveness;
 pub mod log;
 pub mod mem;
+pub mod obj;
 pub mod precision;
 pub mod print;
 pub mod prune;
@@ -272,6 +275,7 @@ fn run_passes(
         a.force_checkpoint = cfg_info.force_checkpoint[i];
         a.calls_callback = cfg_info.calls_callback[i];
     }
+    iter::mark_iter_next_checkpoints(insns, opts, &mut aux);
     let taken_log = std::mem::take(log);
     let mut env = new_env(patched, aux, subprogs, opts, btf, taken_log);
     env.func_info_aux = func_info_aux;

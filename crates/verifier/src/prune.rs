@@ -102,7 +102,8 @@ fn regsafe(rold: &RegState, rcur: &RegState, idmap: &mut IdMap, exact: Exact) ->
     if exact == Exact::Exact {
         return regs_exact(rold, rcur, idmap);
     }
-    if rold.ty == NOT_INIT {
+    if rold.ty == NOT_INIT && (exact == Exact::NotExact || rcur.ty == NOT_INIT) {
+        // The explored state cannot have used it.
         return true;
     }
     if rold.ty != rcur.ty {
@@ -178,7 +179,7 @@ fn stacksafe(env: &Env<'_>, old: &FuncState, cur: &FuncState, idmap: &mut IdMap,
         let spi = i / BPF_REG_SIZE;
         let b = i % BPF_REG_SIZE;
         let ot = old.stack[spi].slot_type[b];
-        if exact == Exact::Exact && (i >= cur_alloc || ot != cur.stack[spi].slot_type[b]) {
+        if exact != Exact::NotExact && (i >= cur_alloc || ot != cur.stack[spi].slot_type[b]) {
             return false;
         }
         if ot == slot::INVALID {
@@ -418,6 +419,20 @@ fn iter_active_depths_differ(old: &VerifierState, cur: &VerifierState) -> bool {
         }
     }
     false
+}
+
+/// The iterator state `R1` of an `iter_next()` call points to is active (the part of
+/// `is_state_visited()` after `states_equal()` found the current state valid).
+fn iter_next_active(env: &Env<'_>) -> bool {
+    let cf = env.cur.curframe();
+    // btf_check_iter_kfuncs() makes the iterator the first argument.
+    let iter_reg = &env.cur.frame[cf].regs[1];
+    let spi = crate::iter::get_spi(iter_reg.off.wrapping_add(iter_reg.s.var_off.value as i32));
+    let Some(fr) = env.cur.frame.get(iter_reg.frameno as usize) else { return false };
+    usize::try_from(spi)
+        .ok()
+        .and_then(|spi| fr.stack.get(spi))
+        .is_some_and(|s| s.spilled_ptr.iter_state == IterState::Active)
 }
 
 /// Mirrors `update_peak_states()`.
@@ -666,8 +681,15 @@ pub fn is_state_visited(env: &mut Env<'_>, insn_idx: usize) -> Result<i32> {
             if of.in_async_callback_fn && of.async_entry_cnt != env.cur.cur().async_entry_cnt {
                 skip_inf = true;
             } else if env.aux[insn_idx].is_iter_next {
-                // Open-coded iterators arrive with the kfunc rules.
-                skip_inf = true;
+                // Open-coded iterators: an iter_next() call reached again in a state equivalent
+                // to one on the current path, with the iterator still active, proves the loop
+                // converges (process_iter_next_call()).
+                if states_equal(env, old, &env.cur, Exact::RangeWithin) && iter_next_active(env) {
+                    loop_ = true;
+                    hit = true;
+                } else {
+                    skip_inf = true;
+                }
             } else if is_may_goto_insn_at(env, insn_idx)
                 && old.may_goto_depth != env.cur.may_goto_depth
                 && states_equal(env, old, &env.cur, Exact::RangeWithin)

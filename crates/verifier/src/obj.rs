@@ -1,0 +1,156 @@
+//! Program-allocated objects: `bpf_obj_new_impl()` returns a referenced, maybe-NULL
+//! `PTR_TO_BTF_ID | MEM_ALLOC` pointer to a struct of the program's own BTF (object
+//! [`BTF_PROG`], the local type id given as the `__k` constant); its scalar fields are read and
+//! written through `btf_struct_access()` ([`crate::btf_access`]); `bpf_obj_drop_impl()`
+//! (`__alloc`) releases it. A program that loses one leaks it: `Unreleased reference` at exit.
+
+use crate::env::{Env, BTF_PROG};
+use crate::error::{Errno, Result};
+use crate::state::*;
+
+/// Which `_impl` kfunc an allocated-object argument or return belongs to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ObjKfunc {
+    /// `bpf_obj_new_impl` / `bpf_obj_drop_impl`.
+    Plain,
+    /// `bpf_percpu_obj_new_impl` / `bpf_percpu_obj_drop_impl`.
+    Percpu,
+}
+
+/// The return value of `bpf_obj_new_impl()` / `bpf_percpu_obj_new_impl()` (the special-kfunc
+/// part of `check_kfunc_call()`): `R0` points to the struct `local_type_id` (the `__k` constant)
+/// of the program's BTF. The caller adds `PTR_MAYBE_NULL` with a fresh id (`KF_RET_NULL`) and
+/// the reference (`KF_ACQUIRE`).
+pub fn mark_obj_new_ret(env: &mut Env<'_>, kind: ObjKfunc, local_type_id: Option<u64>) -> Result<()> {
+    let Some(value) = local_type_id else {
+        return Err(env.verifier_bug("bpf_obj_new without a constant type id"));
+    };
+    if value as u32 as u64 != value {
+        return Err(env.reject(Errno::Inval, "local type ID argument must be in range [0, U32_MAX]"));
+    }
+    let ret_btf_id = value as u32;
+    let opts = env.opts;
+    // The program may come without BTF.
+    let Some(pbtf) = opts.prog_btf.as_ref().map(|p| &*p.btf) else {
+        return Err(env.reject(Errno::Inval, "bpf_obj_new/bpf_percpu_obj_new requires prog BTF"));
+    };
+    let ret_t = pbtf.get(ret_btf_id).filter(|t| ret_btf_id != 0 && t.kind() == kfvm_btf::Kind::Struct);
+    let Some(ret_t) = ret_t else {
+        return Err(
+            env.reject(Errno::Inval, "bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct")
+        );
+    };
+    if kind == ObjKfunc::Percpu {
+        if !btf_type_is_scalar_struct(pbtf, ret_t.id(), 0) {
+            return Err(env
+                .reject(Errno::Inval, "bpf_percpu_obj_new type ID argument must be of a struct of scalars"));
+        }
+        if has_special_fields(pbtf, ret_t.id()) {
+            return Err(env.reject(
+                Errno::Inval,
+                "bpf_percpu_obj_new type ID argument must not contain special fields",
+            ));
+        }
+    }
+    let r0 = env.reg_mut(0);
+    r0.mark_known_zero();
+    r0.ty = PTR_TO_BTF_ID | MEM_ALLOC;
+    r0.btf = BTF_PROG;
+    r0.btf_id = ret_btf_id;
+    if kind == ObjKfunc::Percpu {
+        r0.ty |= MEM_PERCPU;
+    }
+    Ok(())
+}
+
+/// Mirrors `__btf_type_is_scalar_struct()`: a struct whose members are scalars, non-empty
+/// arrays of scalars or such structs, nested at most 3 levels.
+pub fn btf_type_is_scalar_struct(btf: &kfvm_btf::Btf, id: u32, rec: u32) -> bool {
+    let Ok(t) = btf.skip_mods_and_typedefs(id) else { return false };
+    if t.kind() != kfvm_btf::Kind::Struct {
+        return false;
+    }
+    for m in t.members() {
+        let Ok(mt) = btf.skip_mods_and_typedefs(m.type_id) else { return false };
+        if mt.kind() == kfvm_btf::Kind::Array {
+            let Some(a) = mt.array().filter(|a| a.nelems != 0) else { return false };
+            let Ok(e) = btf.skip_mods_and_typedefs(a.elem_type) else { return false };
+            if !matches!(e.kind(), kfvm_btf::Kind::Int | kfvm_btf::Kind::Enum) {
+                return false;
+            }
+            continue;
+        }
+        match mt.kind() {
+            kfvm_btf::Kind::Int | kfvm_btf::Kind::Enum => {}
+            kfvm_btf::Kind::Struct => {
+                if rec >= 3 || !btf_type_is_scalar_struct(btf, mt.id(), rec + 1) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Whether a local struct holds a field the kernel manages (`btf_find_struct_meta()` finds a
+/// record): a lock, list, rbtree, refcount, kptr, timer or workqueue.
+fn has_special_fields(btf: &kfvm_btf::Btf, id: u32) -> bool {
+    const SPECIAL: &[&str] = &[
+        "bpf_spin_lock",
+        "bpf_res_spin_lock",
+        "bpf_list_head",
+        "bpf_list_node",
+        "bpf_rb_root",
+        "bpf_rb_node",
+        "bpf_refcount",
+        "bpf_timer",
+        "bpf_wq",
+        "bpf_task_work",
+    ];
+    let Ok(t) = btf.skip_mods_and_typedefs(id) else { return false };
+    t.members().any(|m| {
+        let Ok(mt) = btf.skip_mods_and_typedefs(m.type_id) else { return false };
+        if mt.kind() == kfvm_btf::Kind::Ptr {
+            // kptrs are pointers with a kptr type tag.
+            return btf
+                .ptr_type_tags(m.type_id)
+                .is_ok_and(|tags| tags.has("kptr") || tags.has("kptr_untrusted"));
+        }
+        mt.kind() == kfvm_btf::Kind::Struct && SPECIAL.contains(&mt.name())
+    })
+}
+
+/// The `KF_ARG_PTR_TO_ALLOC_BTF_ID` case of `check_kfunc_args()` (`__alloc`): argument `argno`
+/// (register `argno + 1`) of `bpf_obj_drop_impl()` must be a referenced object from
+/// `bpf_obj_new_impl()` (`bpf_percpu_obj_drop_impl()`: from `bpf_percpu_obj_new_impl()`).
+/// Returns the object's BTF object and type (`meta->arg_btf`, `meta->arg_btf_id`).
+pub fn process_alloc_arg(env: &mut Env<'_>, argno: usize, kind: Option<ObjKfunc>) -> Result<(u32, u32)> {
+    let reg = env.reg(argno + 1).clone();
+    if reg.ty == PTR_TO_BTF_ID | MEM_ALLOC {
+        if kind != Some(ObjKfunc::Plain) {
+            return Err(env.reject(Errno::Inval, format!("arg#{argno} expected for bpf_obj_drop_impl()")));
+        }
+    } else if reg.ty == PTR_TO_BTF_ID | MEM_ALLOC | MEM_PERCPU {
+        if kind != Some(ObjKfunc::Percpu) {
+            return Err(
+                env.reject(Errno::Inval, format!("arg#{argno} expected for bpf_percpu_obj_drop_impl()"))
+            );
+        }
+    } else {
+        return Err(env.reject(Errno::Inval, format!("arg#{argno} expected pointer to allocated object")));
+    }
+    if reg.ref_obj_id == 0 {
+        return Err(env.reject(Errno::Inval, "allocated object must be referenced"));
+    }
+    Ok((reg.btf, reg.btf_id))
+}
+
+/// The kind of allocated-object kfunc `name` is, if it is one.
+pub fn obj_kfunc_kind(name: &str) -> Option<ObjKfunc> {
+    match name {
+        "bpf_obj_new_impl" | "bpf_obj_drop_impl" => Some(ObjKfunc::Plain),
+        "bpf_percpu_obj_new_impl" | "bpf_percpu_obj_drop_impl" => Some(ObjKfunc::Percpu),
+        _ => None,
+    }
+}
