@@ -581,7 +581,22 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
             r.ty = PTR_TO_MEM | MEM_RINGBUF | PTR_MAYBE_NULL;
             r.mem_size = meta.mem_size as u32;
         }
-        RetType::PtrToBtfIdTrusted(_) | RetType::PtrToBtfIdOrNullFromKptr => {
+        RetType::PtrToBtfIdTrusted(tname) => {
+            // RET_PTR_TO_BTF_ID | PTR_TRUSTED: the type is the helper's ret_btf_id in vmlinux.
+            let btf = env.kernel_btf(fnp.name)?;
+            let Some(t) = btf.find_by_name_kind(tname, kfvm_btf::Kind::Struct) else {
+                return Err(
+                    env.reject(Errno::Inval, format!("invalid return type 0 of func {name}#{func_id}"))
+                );
+            };
+            let id = t.id();
+            let r = env.reg_mut(0);
+            r.mark_known_zero();
+            r.ty = PTR_TO_BTF_ID | PTR_TRUSTED;
+            r.btf = BTF_VMLINUX;
+            r.btf_id = id;
+        }
+        RetType::PtrToBtfIdOrNullFromKptr => {
             return Err(VerifyError::Unsupported("helpers returning BTF pointers".into()));
         }
     }

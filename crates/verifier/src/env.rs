@@ -210,6 +210,9 @@ pub struct CheckOptions {
     pub sys_boot: bool,
     /// kfvm's own rule: a call to a `KF_DEPRECATED` kfunc is refused instead of warned about.
     pub deny_deprecated: bool,
+    /// The program's license is GPL-compatible (`prog->gpl_compatible`): loads through kernel
+    /// BTF pointers and GPL-only helpers need it.
+    pub gpl_compatible: bool,
 }
 
 /// The BTF object number of the kernel's BTF in [`crate::state::RegState::btf`].
@@ -323,6 +326,7 @@ impl Default for CheckOptions {
             kfuncs: Default::default(),
             sys_boot: true,
             deny_deprecated: false,
+            gpl_compatible: true,
         }
     }
 }
@@ -354,6 +358,9 @@ pub struct InsnAux {
     pub is_iter_next: bool,
     /// `loop_inline_state`: (`initialized`, `fit_for_inline`, `callback_subprogno`).
     pub loop_inline_state: (bool, bool, u32),
+    /// A load through a BTF pointer (or untrusted read-only memory) on some path: the kernel's
+    /// `convert_ctx_accesses()` makes it a `BPF_PROBE_MEM` load, which reads 0 on a fault.
+    pub probe_mem: bool,
 }
 
 /// `struct bpf_verifier_stack_elem`: a branch to explore later.

@@ -25,7 +25,8 @@
 //! - loads, stores and atomics on the stack (spills, fills, uninitialised reads), the context of
 //!   socket filter, TC, XDP, syscall, kprobe, tracepoint and cgroup-skb programs ([`ctx`]), map
 //!   keys and values (with variable offsets), packets (with `data_end` range tracking), sized
-//!   memory ([`mem`]);
+//!   memory ([`mem`]), BTF-typed kernel objects with the trust of walked pointers
+//!   ([`btf_access`]; such loads are listed in [`Verdict::probe_mem_insns`]);
 //! - conditional jumps: branch direction, refinement, linked-register sync, NULL checks through
 //!   ids, packet pointer comparisons, `may_goto` ([`jmp`]);
 //! - `lddw` of constants, maps and map values;
@@ -40,7 +41,7 @@
 //!
 //! kfunc calls ([`kfunc`]), callbacks of helpers outside [`helpers::HELPERS`] (timers,
 //! `for_each_map_elem`), the `arg:trusted`/`untrusted`/`arena` tags of global functions,
-//! BTF-typed pointer accesses, kptrs, dynptrs, iterators, arenas, indirect jumps, maps of maps,
+//! kptrs, dynptrs, iterators, arenas, indirect jumps, maps of maps,
 //! tracing program types attached through BTF, Spectre sanitation for loaders without
 //! `CAP_PERFMON` (only its bounds checks are done), line info in the log.
 //!
@@ -53,6 +54,7 @@
 #![deny(missing_docs)]
 
 pub mod alu;
+pub mod btf_access;
 pub mod btf_func;
 pub mod call;
 pub mod cfg;
@@ -153,6 +155,10 @@ pub struct Verdict {
     pub log: String,
     /// The statistics.
     pub stats: Stats,
+    /// Loads the kernel would turn into `BPF_PROBE_MEM` loads (`convert_ctx_accesses()`):
+    /// instruction indexes of loads through BTF pointers and untrusted read-only memory, which
+    /// must read 0 instead of faulting when run. Filled for accepted programs.
+    pub probe_mem_insns: Vec<usize>,
 }
 
 /// Verifies `insns`, returning the verdict and the log.
@@ -165,7 +171,8 @@ pub fn bpf_check(insns: &[RawInsn], opts: &CheckOptions) -> (Result<()>, String)
 pub fn bpf_check_full(insns: &[RawInsn], opts: &CheckOptions, btf: Option<&dyn BtfEnv>) -> Verdict {
     let mut log = VerifierLog::with_size(opts.log_level, opts.log_size);
     let mut stats = Stats::default();
-    let mut result = run_passes(insns, opts, btf, &mut log, &mut stats);
+    let mut probe_mem_insns = Vec::new();
+    let mut result = run_passes(insns, opts, btf, &mut log, &mut stats, &mut probe_mem_insns);
     if log.needed() {
         if log.level() & log::LOG_STATS != 0 {
             log.push_str("verification time 0 usec\n");
@@ -193,7 +200,10 @@ pub fn bpf_check_full(insns: &[RawInsn], opts: &CheckOptions, btf: Option<&dyn B
             Err(_) => {}
         }
     }
-    Verdict { result, log: log.into_string(), stats }
+    if result.is_err() {
+        probe_mem_insns.clear();
+    }
+    Verdict { result, log: log.into_string(), stats, probe_mem_insns }
 }
 
 /// A kernel-looking address for map `idx` (the log prints the resolved `lddw`).
@@ -256,6 +266,7 @@ fn run_passes(
     btf: Option<&dyn BtfEnv>,
     log: &mut VerifierLog,
     stats: &mut Stats,
+    probe_mem_insns: &mut Vec<usize>,
 ) -> Result<()> {
     if insns.is_empty() {
         return Err(VerifyError::reject(Errno::Inval, None, "program has no instructions"));
@@ -285,6 +296,7 @@ fn run_passes(
     stats.total_states = env.total_states;
     stats.peak_states = env.peak_states;
     stats.stack_depth = env.subprogs[..env.subprog_cnt].iter().map(|s| s.stack_depth).collect();
+    *probe_mem_insns = env.aux.iter().enumerate().filter(|(_, a)| a.probe_mem).map(|(i, _)| i).collect();
     *log = std::mem::take(&mut env.log);
     r
 }

@@ -1077,6 +1077,8 @@ pub fn check_mem_access(
         }
         if !rdonly_untrusted {
             check_mem_region_access(env, regno, off, size, reg.mem_size, false)?;
+        } else if t == Access::Read {
+            env.aux[insn_idx].probe_mem = true;
         }
         if value_regno >= 0 && (t == Access::Read || rdonly) {
             env.mark_reg_unknown(value_regno as usize);
@@ -1126,9 +1128,10 @@ pub fn check_mem_access(
             env.mark_reg_unknown(value_regno as usize);
         }
     } else if base_type(reg.ty) == PTR_TO_BTF_ID && !type_may_be_null(reg.ty) {
-        return Err(VerifyError::Unsupported(
-            "loads and stores through BTF pointers (check_ptr_to_btf_access)".into(),
-        ));
+        crate::btf_access::check_ptr_to_btf_access(env, regno, off, size, t, value_regno)?;
+        if t == Access::Read {
+            env.aux[insn_idx].probe_mem = true;
+        }
     } else if reg.ty == CONST_PTR_TO_MAP {
         return Err(VerifyError::Unsupported("loads through map pointers (check_ptr_to_map_access)".into()));
     } else if reg.ty == PTR_TO_ARENA {

@@ -113,8 +113,11 @@ impl Env<'_> {
 
     /// `btf_type_name()`.
     pub fn btf_type_name(&self, btf: u32, btf_id: u32) -> String {
-        match self.btf {
-            Some(b) => b.type_name(btf, btf_id),
+        if let Some(b) = self.btf {
+            return b.type_name(btf, btf_id);
+        }
+        match self.btf_obj(btf).and_then(|b| b.get(btf_id)) {
+            Some(t) => t.name().to_string(),
             None => format!("btf{btf}_{btf_id}"),
         }
     }
