@@ -134,7 +134,16 @@ pub fn check_options(
         kfuncs: Arc::new(kfunc_table(env.registry, prog)),
         sys_boot: env.caps.sys_boot,
         deny_deprecated: env.deny_deprecated,
+        gpl_compatible: license_is_gpl_compatible(&obj.license),
     })
+}
+
+/// Mirrors `license_is_gpl_compatible()` (include/linux/license.h).
+fn license_is_gpl_compatible(license: &str) -> bool {
+    matches!(
+        license,
+        "GPL" | "GPL v2" | "GPL and additional rights" | "Dual BSD/GPL" | "Dual MIT/GPL" | "Dual MPL/GPL"
+    )
 }
 
 /// The verifier's view of map `def` of `obj` (`struct bpf_map` after `BPF_MAP_CREATE`).
