@@ -8,6 +8,8 @@
 
 #![deny(missing_docs)]
 
+pub mod object;
+
 use kfvm_isa::RawInsn;
 use libtest_mimic::{Failed, Trial};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -142,6 +144,25 @@ pub fn test_run_syscall(fd: &OwnedFd, ctx: &[u8]) -> Result<(u32, Vec<u8>), std:
     Ok((attr.retval, buf))
 }
 
+/// Runs a program once with `BPF_PROG_TEST_RUN` on `data` (a packet, for XDP and TC programs)
+/// and `ctx` (a context); returns its 32-bit return value.
+pub fn test_run(fd: &OwnedFd, data: &[u8], ctx: &[u8]) -> Result<u32, std::io::Error> {
+    let mut out = vec![0u8; data.len() + 4096];
+    let mut attr = TestRunAttr {
+        prog_fd: fd.as_raw_fd() as u32,
+        data_size_in: data.len() as u32,
+        data_in: if data.is_empty() { 0 } else { data.as_ptr() as u64 },
+        data_size_out: if data.is_empty() { 0 } else { out.len() as u32 },
+        data_out: if data.is_empty() { 0 } else { out.as_mut_ptr() as u64 },
+        ctx_size_in: ctx.len() as u32,
+        ctx_in: if ctx.is_empty() { 0 } else { ctx.as_ptr() as u64 },
+        repeat: 1,
+        ..Default::default()
+    };
+    sys_bpf(BPF_PROG_TEST_RUN, &mut attr)?;
+    Ok(attr.retval)
+}
+
 /// Whether the live kernel can be asked, or why not.
 pub fn available() -> Result<(), String> {
     // `r0 = 0; exit` as a syscall program: the smallest load that needs what tests need.
@@ -249,6 +270,35 @@ pub fn create_map(spec: &MapSpec) -> Result<OwnedFd, std::io::Error> {
     r.map(|fd| unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
+#[repr(C)]
+#[derive(Default)]
+struct MapElemAttr {
+    map_fd: u32,
+    _pad: u32,
+    key: u64,
+    value: u64,
+    flags: u64,
+}
+
+const BPF_MAP_UPDATE_ELEM: libc::c_long = 2;
+
+/// Writes `value` under `key` in map `fd` (`BPF_MAP_UPDATE_ELEM`, `BPF_ANY`).
+pub fn map_update(fd: &OwnedFd, key: &[u8], value: &[u8]) -> Result<(), std::io::Error> {
+    let mut attr = MapElemAttr {
+        map_fd: fd.as_raw_fd() as u32,
+        key: key.as_ptr() as u64,
+        value: value.as_ptr() as u64,
+        ..Default::default()
+    };
+    sys_bpf(BPF_MAP_UPDATE_ELEM, &mut attr).map(|_| ())
+}
+
+/// A `bpf()` command whose attribute is a map file descriptor alone (`BPF_MAP_FREEZE`).
+pub(crate) fn sys_bpf_fd_cmd(cmd: libc::c_long, fd: &OwnedFd) -> Result<(), std::io::Error> {
+    let mut attr = [fd.as_raw_fd() as u32, 0u32];
+    sys_bpf(cmd, &mut attr).map(|_| ())
+}
+
 /// Everything [`load_with`] passes to `BPF_PROG_LOAD`.
 #[derive(Clone, Copy, Debug)]
 pub struct LoadOpts<'a> {
@@ -298,7 +348,37 @@ pub fn load_with(insns: &[RawInsn], opts: &LoadOpts<'_>) -> Loaded {
 /// `BPF_PROG_LOAD` with a log buffer of `log_size` bytes (none at log level 0: the kernel
 /// refuses a log buffer then).
 fn prog_load(insns: &[RawInsn], opts: &LoadOpts<'_>, log_size: usize) -> Loaded {
-    let license = b"GPL\0";
+    prog_load_sized(insns, opts, &[], "GPL", "", log_size)
+}
+
+/// [`load_with`] with `line_info` records (`insn_off`, `file_name_off`, `line_off`,
+/// `line_col`) into [`LoadOpts::prog_btf`], the licence and the program's name.
+pub fn prog_load_ext(
+    insns: &[RawInsn],
+    opts: &LoadOpts<'_>,
+    line_info: &[[u32; 4]],
+    license: &str,
+    name: &str,
+) -> Loaded {
+    prog_load_sized(insns, opts, line_info, license, name, LOAD_WITH_LOG_SIZE as usize)
+}
+
+fn prog_load_sized(
+    insns: &[RawInsn],
+    opts: &LoadOpts<'_>,
+    line_info: &[[u32; 4]],
+    license: &str,
+    name: &str,
+    log_size: usize,
+) -> Loaded {
+    let license = std::ffi::CString::new(license).unwrap_or_default();
+    let license = license.as_bytes_with_nul();
+    let mut prog_name = [0u8; 16];
+    // The kernel takes [A-Za-z0-9_.] names of at most 15 bytes (libbpf cuts them).
+    for (d, c) in prog_name.iter_mut().zip(name.bytes().take(15)) {
+        *d = if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' { c } else { b'_' };
+    }
+    let line_info: Vec<u32> = line_info.iter().flatten().copied().collect();
     let btf_fd = if opts.prog_btf.is_empty() {
         None
     } else {
@@ -333,6 +413,10 @@ fn prog_load(insns: &[RawInsn], opts: &LoadOpts<'_>, log_size: usize) -> Loaded 
         func_info_rec_size: if func_info.is_empty() { 0 } else { 8 },
         func_info: if func_info.is_empty() { 0 } else { func_info.as_ptr() as u64 },
         func_info_cnt: opts.func_info.len() as u32,
+        line_info_rec_size: if line_info.is_empty() { 0 } else { 16 },
+        line_info: if line_info.is_empty() { 0 } else { line_info.as_ptr() as u64 },
+        line_info_cnt: (line_info.len() / 4) as u32,
+        prog_name,
         ..Default::default()
     };
     let r = sys_bpf(BPF_PROG_LOAD, &mut attr);

@@ -1,0 +1,414 @@
+//! The C verifier corpus: `tests/verifier/*.bpf.o` (BPF C in the kernel selftests' style, built
+//! by `tests/verifier/build.sh` against the kernel model's `vmlinux.h`), with the annotations of
+//! `tests/verifier/include/kfvm_misc.h` read from the object's BTF decl tags. One trial per
+//! program and checker:
+//!
+//! - `kfvm::FILE::PROG`: kfvm's verdict (`__success`/`__failure`) and every `__msg` (in order,
+//!   each after the previous one, as the kernel's test loader matches them) and `__kfvm_msg` in
+//!   kfvm's log at the program's `__log_level` (a rejection at level 0 is verified again at level
+//!   1, as libbpf does, for its log). `__kfvm_todo("why")` makes the trial expect
+//!   `VerifyError::Unsupported` instead, and fail once kfvm decides, so the tag gets removed.
+//! - `kernel::FILE::PROG`: the same object linked against the live kernel's BTF by kfvm-link,
+//!   its maps and BTF created and the program loaded by `kfvm_oracle::object`; the kernel's
+//!   verdict, its log holds every `__msg`, and `__retval` (syscall and XDP programs) holds for a
+//!   `BPF_PROG_TEST_RUN`. Skipped, saying why, where `bpf()` is refused.
+//! - `run::FILE::PROG`: a program expected to verify runs once in the interpreter's checked mode
+//!   on the kernel model of `tests/verifier/model.toml` (syscall programs with an empty context,
+//!   XDP programs on a 64-byte IPv4 packet, others with their `__kfvm_run_arg`s): no fault, and
+//!   `__retval` if given.
+//!
+//! `summary::agreement` prints kfvm's agreement with the kernel over the corpus: verdicts, and
+//! the kernel-confirmed `__msg` lines found in kfvm's log.
+
+use kfvm::kernel::{ArgSpec, Kernel, KernelConfig, ModelSpec};
+use kfvm::link::{LinkedObject, LinkedProgram};
+use kfvm::runtime::{LoadOptions, Runtime};
+use kfvm::verify::{ProgramVerdict, Verdict, Verifier, VerifyOptions};
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/verifier")
+}
+
+/// A line to find in a log.
+#[derive(Clone, Debug)]
+struct Msg {
+    text: String,
+    /// `__not_msg`.
+    negative: bool,
+    /// `__kfvm_msg`: kfvm's log only.
+    kfvm_only: bool,
+    counter: u32,
+}
+
+/// The annotations of one program.
+#[derive(Clone, Debug)]
+struct Spec {
+    file: String,
+    name: String,
+    section: String,
+    /// `Some(true)`: `__success`; `Some(false)`: `__failure`.
+    accept: Option<bool>,
+    msgs: Vec<Msg>,
+    retval: Option<i64>,
+    log_level: u32,
+    flags: u32,
+    todo: Option<String>,
+    run_args: Vec<String>,
+}
+
+fn flag_value(s: &str) -> Result<u32, String> {
+    Ok(match s {
+        "BPF_F_STRICT_ALIGNMENT" => 1,
+        "BPF_F_ANY_ALIGNMENT" => 2,
+        "BPF_F_TEST_RND_HI32" => 4,
+        "BPF_F_TEST_STATE_FREQ" => 8,
+        "BPF_F_SLEEPABLE" => 16,
+        "BPF_F_XDP_HAS_FRAGS" => 32,
+        n => match n.strip_prefix("0x") {
+            Some(h) => u32::from_str_radix(h, 16),
+            None => n.parse(),
+        }
+        .map_err(|_| format!("unknown __flag `{n}`"))?,
+    })
+}
+
+fn specs_of(obj: &kfvm::object::Object, file: &str) -> Result<Vec<Spec>, String> {
+    let mut out = Vec::new();
+    for p in &obj.programs {
+        let mut s = Spec {
+            file: file.to_string(),
+            name: p.name.clone(),
+            section: p.section.clone(),
+            accept: None,
+            msgs: Vec::new(),
+            retval: None,
+            log_level: 0,
+            flags: 0,
+            todo: None,
+            run_args: Vec::new(),
+        };
+        let mut args = Vec::new();
+        for c in &p.comments {
+            let counter = c.counter.unwrap_or(c.btf_id);
+            match c.key.as_str() {
+                "test_expect_success" => s.accept = Some(true),
+                "test_expect_failure" => s.accept = Some(false),
+                "test_expect_msg" | "test_expect_not_msg" | "kfvm_expect_msg" => s.msgs.push(Msg {
+                    text: c.value.clone(),
+                    negative: c.key == "test_expect_not_msg",
+                    kfvm_only: c.key == "kfvm_expect_msg",
+                    counter,
+                }),
+                "test_retval" => {
+                    let v = c.value.trim();
+                    let n = match v.strip_prefix("0x") {
+                        Some(h) => i64::from_str_radix(h, 16).ok(),
+                        None => v.parse().ok(),
+                    };
+                    s.retval = Some(n.ok_or_else(|| format!("{}: bad __retval `{v}`", p.name))?);
+                }
+                "test_log_level" => {
+                    s.log_level =
+                        c.value.parse().map_err(|_| format!("{}: bad __log_level `{}`", p.name, c.value))?
+                }
+                "test_prog_flags" => {
+                    s.flags |= flag_value(&c.value).map_err(|e| format!("{}: {e}", p.name))?
+                }
+                "kfvm_todo" => s.todo = Some(c.value.clone()),
+                "kfvm_run_arg" => args.push((counter, c.value.clone())),
+                "test_description" => {}
+                other => {
+                    return Err(format!("{}: annotation `{other}` is not supported by this harness", p.name))
+                }
+            }
+        }
+        if s.accept.is_none() {
+            return Err(format!("{}: neither __success nor __failure", p.name));
+        }
+        s.msgs.sort_by_key(|m| m.counter);
+        args.sort();
+        s.run_args = args.into_iter().map(|(_, a)| a).collect();
+        out.push(s);
+    }
+    Ok(out)
+}
+
+/// Whether `log` holds the positive messages in order and no negative one in its span (the
+/// kernel's test loader's rule). `Err` names the first message missing.
+fn match_msgs<'a>(log: &str, msgs: impl Iterator<Item = &'a Msg>) -> Result<(), String> {
+    let msgs: Vec<&Msg> = msgs.collect();
+    let mut pos = 0;
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for m in &msgs {
+        if m.negative {
+            spans.push((pos, usize::MAX));
+            continue;
+        }
+        match log[pos..].find(m.text.as_str()) {
+            Some(i) => {
+                let start = pos + i;
+                for s in spans.iter_mut().filter(|s| s.1 == usize::MAX) {
+                    s.1 = start;
+                }
+                pos = start + m.text.len();
+            }
+            None => return Err(format!("`{}` not found (in order)", m.text)),
+        }
+    }
+    for (k, m) in msgs.iter().filter(|m| m.negative).enumerate() {
+        let (a, b) = spans[k];
+        let b = b.min(log.len());
+        if log[a..b].contains(m.text.as_str()) {
+            return Err(format!("`{}` found where it must not be", m.text));
+        }
+    }
+    Ok(())
+}
+
+struct Corpus {
+    verifier: Verifier,
+    nr_cpu_ids: u32,
+}
+
+fn corpus() -> &'static Corpus {
+    static C: OnceLock<Corpus> = OnceLock::new();
+    C.get_or_init(|| Corpus {
+        verifier: Verifier::builtin().expect("the built-in kernel model"),
+        nr_cpu_ids: model_spec().cpus.max(1),
+    })
+}
+
+fn model_spec() -> ModelSpec {
+    ModelSpec::load(&corpus_dir().join("model.toml")).expect("tests/verifier/model.toml")
+}
+
+/// The program with the harness's flags applied.
+fn with_flags(p: &LinkedProgram, flags: u32) -> LinkedProgram {
+    let mut p = p.clone();
+    p.prog_flags |= flags;
+    if flags & 16 != 0 {
+        p.sleepable = true;
+    }
+    p
+}
+
+/// kfvm's verdict on `spec`'s program, and the log its messages are checked in.
+fn kfvm_verdict(linked: &LinkedObject, spec: &Spec) -> Result<(ProgramVerdict, String), Failed> {
+    let c = corpus();
+    let p = linked.program(&spec.name).ok_or_else(|| format!("{}: not linked", spec.name))?;
+    let p = with_flags(p, spec.flags);
+    let mut opts = VerifyOptions {
+        file_name: spec.file.clone(),
+        log_level: spec.log_level,
+        nr_cpu_ids: c.nr_cpu_ids,
+        ..Default::default()
+    };
+    let v = c.verifier.verify_program(linked, &p, &opts);
+    let log = if matches!(v.verdict, Verdict::Reject { .. }) && spec.log_level & 3 == 0 {
+        opts.log_level = 1;
+        c.verifier.verify_program(linked, &p, &opts).log
+    } else {
+        v.log.clone()
+    };
+    Ok((v, log))
+}
+
+fn link_model(path: &Path) -> Result<LinkedObject, Failed> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    Ok(corpus().verifier.link(&bytes, &name)?)
+}
+
+fn check_kfvm(path: &Path, spec: &Spec) -> Result<(), Failed> {
+    let linked = link_model(path)?;
+    let (v, log) = kfvm_verdict(&linked, spec)?;
+    if let Some(why) = &spec.todo {
+        return match &v.verdict {
+            Verdict::Unsupported(_) => Ok(()),
+            other => Err(format!(
+                "kfvm decides now ({}), but the program is marked __kfvm_todo(\"{why}\"): remove the \
+                 tag (the kernel's verdict is __{})\nlog:\n{log}",
+                other.as_str(),
+                if spec.accept == Some(true) { "success" } else { "failure" }
+            )
+            .into()),
+        };
+    }
+    match (&v.verdict, spec.accept) {
+        (Verdict::Accept, Some(true)) | (Verdict::Reject { .. }, Some(false)) => {}
+        (Verdict::Accept, _) => return Err(format!("kfvm accepted the program:\n{log}").into()),
+        (Verdict::Reject { .. }, _) => {
+            return Err(format!("kfvm rejected the program: {}\nlog:\n{log}", v.error.join("\n")).into())
+        }
+        (other, _) => return Err(format!("kfvm: {other}\nlog:\n{log}").into()),
+    }
+    match_msgs(&log, spec.msgs.iter()).map_err(|e| format!("kfvm's log: {e}:\n{log}"))?;
+    Ok(())
+}
+
+/// The kernel's verdict: (accepted, log, loaded program).
+fn kernel_load(path: &Path, spec: &Spec) -> Result<kfvm_oracle::object::LoadedProgram, Failed> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let linked = kfvm_oracle::object::link_for_kernel(&bytes, &spec.file)?;
+    let p = linked.program(&spec.name).ok_or_else(|| format!("{}: not linked", spec.name))?;
+    let p = with_flags(p, spec.flags);
+    Ok(kfvm_oracle::object::load_program(&linked, &p, spec.log_level, 0)?)
+}
+
+/// A 64-byte IPv4/UDP packet.
+fn packet() -> Vec<u8> {
+    let mut p = vec![0u8; 64];
+    p[0..6].copy_from_slice(&[0x02, 0, 0, 0, 0, 1]);
+    p[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 2]);
+    p[12..14].copy_from_slice(&[0x08, 0x00]);
+    p[14] = 0x45;
+    p[16..18].copy_from_slice(&50u16.to_be_bytes());
+    p[22] = 64;
+    p[23] = 17;
+    p[26..30].copy_from_slice(&[10, 0, 0, 1]);
+    p[30..34].copy_from_slice(&[10, 0, 0, 2]);
+    p
+}
+
+fn check_kernel(path: &Path, spec: &Spec) -> Result<(), Failed> {
+    let l = kernel_load(path, spec)?;
+    let log = &l.loaded.log;
+    match (l.loaded.fd.is_some(), spec.accept) {
+        (true, Some(false)) => return Err(format!("the kernel accepted the program:\n{log}").into()),
+        (false, Some(true)) => return Err(format!("the kernel rejected the program:\n{log}").into()),
+        _ => {}
+    }
+    match_msgs(log, spec.msgs.iter().filter(|m| !m.kfvm_only))
+        .map_err(|e| format!("the kernel's log: {e}:\n{log}"))?;
+    if let (Some(want), Some(fd)) = (spec.retval, &l.loaded.fd) {
+        let got = if spec.section.starts_with("syscall") {
+            kfvm_oracle::test_run_syscall(fd, &[]).map(|r| r.0)
+        } else if spec.section.starts_with("xdp") {
+            kfvm_oracle::test_run(fd, &packet(), &[])
+        } else {
+            return Ok(());
+        };
+        let got = got.map_err(|e| format!("BPF_PROG_TEST_RUN: {e}"))?;
+        if got as i32 as i64 != want && got as i64 != want {
+            return Err(format!("the kernel's run returned {got}, __retval is {want}").into());
+        }
+    }
+    Ok(())
+}
+
+fn check_run(path: &Path, spec: &Spec) -> Result<(), Failed> {
+    if spec.accept != Some(true) {
+        return Ok(());
+    }
+    let linked = link_model(path)?;
+    let model = model_spec();
+    let kernel = Kernel::from_spec(&model, KernelConfig::small()).map_err(|e| format!("model: {e}"))?;
+    let c = corpus();
+    let mut linked = linked;
+    for p in linked.programs.iter_mut().filter(|p| p.name == spec.name) {
+        *p = with_flags(p, spec.flags);
+    }
+    let rt = Runtime::load(
+        &kernel,
+        c.verifier.registry(),
+        &linked,
+        &LoadOptions { no_verify: true, only: Some(vec![spec.name.clone()]) },
+    )
+    .map_err(|e| format!("runtime: {e}"))?;
+    let args: Vec<ArgSpec> = spec.run_args.iter().map(|a| ArgSpec::parse(a)).collect::<Result<_, _>>()?;
+    let data = spec.section.starts_with("xdp").then(packet);
+    let r = rt.test_run(&spec.name, &args, data.as_deref(), 1).map_err(|e| format!("checked run: {e}"))?;
+    if let Some(want) = spec.retval {
+        if r.retval as i64 != want && r.retval as u32 as i32 as i64 != want {
+            return Err(format!("the checked run returned {}, __retval is {want}", r.retval).into());
+        }
+    }
+    Ok(())
+}
+
+fn summary(cases: &[(PathBuf, Spec)]) -> Result<(), Failed> {
+    let (mut n, mut verdicts, mut undecided, mut msgs, mut msg_n) = (0, 0, 0, 0, 0);
+    let mut diffs = Vec::new();
+    for (path, spec) in cases {
+        let Ok(l) = kernel_load(path, spec) else { continue };
+        let Ok(linked) = link_model(path) else { continue };
+        let Ok((v, log)) = kfvm_verdict(&linked, spec) else { continue };
+        n += 1;
+        let k_acc = l.loaded.fd.is_some();
+        let id = format!("{}::{}", spec.file, spec.name);
+        match (&v.verdict, k_acc) {
+            (Verdict::Accept, true) | (Verdict::Reject { .. }, false) => verdicts += 1,
+            (Verdict::Unsupported(_), _) => undecided += 1,
+            (other, _) => diffs.push(format!("{id}: verdict kernel={} kfvm={}", k_acc, other.as_str())),
+        }
+        for m in spec.msgs.iter().filter(|m| !m.negative && !m.kfvm_only) {
+            if !l.loaded.log.contains(&m.text) {
+                continue;
+            }
+            msg_n += 1;
+            if log.contains(&m.text) {
+                msgs += 1;
+            } else if !matches!(v.verdict, Verdict::Unsupported(_)) {
+                diffs.push(format!("{id}: `{}` not in kfvm's log", m.text));
+            }
+        }
+    }
+    eprintln!(
+        "C corpus: {n} programs; verdicts agree {verdicts}/{n} (kfvm cannot decide {undecided} yet); \
+         kernel-confirmed messages found in kfvm's log {msgs}/{msg_n}"
+    );
+    for d in &diffs {
+        eprintln!("  {d}");
+    }
+    Ok(())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let dir = corpus_dir();
+    let kernel = kfvm_oracle::available();
+    let mut trials = Vec::new();
+    let mut cases = Vec::new();
+    for path in kfvm_oracle::test_files(&dir, "o") {
+        let file = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let stem = file.trim_end_matches(".bpf.o").to_string();
+        let obj = match kfvm::object::Object::open(&path) {
+            Ok(o) => o,
+            Err(e) => {
+                let msg = format!("{}: {e}", path.display());
+                trials.push(Trial::test(format!("object::{stem}"), move || Err(msg.into())));
+                continue;
+            }
+        };
+        let specs = match specs_of(&obj, &file) {
+            Ok(s) => s,
+            Err(e) => {
+                trials.push(Trial::test(format!("object::{stem}"), move || Err(e.into())));
+                continue;
+            }
+        };
+        for spec in specs {
+            let id = format!("{stem}::{}", spec.name);
+            let s = Arc::new(spec);
+            let (p1, s1) = (path.clone(), s.clone());
+            trials.push(Trial::test(format!("kfvm::{id}"), move || check_kfvm(&p1, &s1)));
+            let (p2, s2) = (path.clone(), s.clone());
+            trials.push(kfvm_oracle::kernel_trial(&kernel, format!("kernel::{id}"), move || {
+                check_kernel(&p2, &s2)
+            }));
+            let (p3, s3) = (path.clone(), s.clone());
+            match kfvm::runtime::Hook::from_section(&s.section, true) {
+                Ok(_) => trials.push(Trial::test(format!("run::{id}"), move || check_run(&p3, &s3))),
+                Err(e) => trials.push(
+                    Trial::test(format!("run::{id} (skipped: {e})"), || Ok(())).with_ignored_flag(true),
+                ),
+            }
+            cases.push((path.clone(), (*s).clone()));
+        }
+    }
+    trials.push(kfvm_oracle::kernel_trial(&kernel, "summary::agreement".into(), move || summary(&cases)));
+    libtest_mimic::run(&args, trials).exit();
+}
