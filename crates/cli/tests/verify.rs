@@ -1,0 +1,124 @@
+//! `kfvm verify`: verdicts, the log tail, the JSON lines, the exit status.
+
+mod common;
+
+use common::kfvm_with_input;
+use std::path::PathBuf;
+
+fn obj() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/progs/verify.bpf.o").to_string_lossy().into_owned()
+}
+
+fn verify(args: &[&str]) -> (i32, String, String) {
+    let o = obj();
+    let mut a = vec!["verify", o.as_str()];
+    a.extend_from_slice(args);
+    kfvm_with_input(&a, b"")
+}
+
+#[test]
+fn accepted_program_exits_0() {
+    let (code, out, err) = verify(&["--prog", "good"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out, "good: accepted\n");
+}
+
+#[test]
+fn rejected_program_exits_1_with_the_kernels_error_line() {
+    let (code, out, err) = verify(&["--prog", "bad"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(out, "bad: rejected\n  R0 invalid mem access 'map_value_or_null'\n");
+}
+
+#[test]
+fn whole_object_exits_1_when_one_is_rejected() {
+    let (code, out, _) = verify(&[]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("good: accepted\nbad: rejected\n  R0 invalid mem access 'map_value_or_null'\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "sysctl_prog: unsupported: the verifier does not model the context of program type 23 yet\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn undecided_program_exits_3() {
+    let (code, out, _) = verify(&["--prog", "sysctl_prog"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.starts_with("sysctl_prog: unsupported: "), "{out}");
+}
+
+#[test]
+fn log_level_prints_the_log_before_the_verdict() {
+    let (code, out, _) = verify(&["--prog", "bad", "--log-level", "2"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("0: R1=ctx() R10=fp0\n"), "{out}");
+    let tail = "R0 invalid mem access 'map_value_or_null'\nprocessed 7 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\nbad: rejected\n";
+    assert!(out.contains(tail), "{out}");
+}
+
+#[test]
+fn json_has_one_object_per_program() {
+    let (code, out, _) = verify(&["--json"]);
+    assert_eq!(code, 1);
+    let lines: Vec<serde_json::Value> =
+        out.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    let good = &lines[0];
+    assert_eq!(good["program"], "good");
+    assert_eq!(good["section"], "syscall");
+    assert_eq!(good["verdict"], "accept");
+    assert_eq!(good["error"], serde_json::json!([]));
+    assert!(good["insns_processed"].as_u64().unwrap() > 0);
+    let bad = &lines[1];
+    assert_eq!(bad["verdict"], "reject");
+    assert_eq!(bad["error"], serde_json::json!(["R0 invalid mem access 'map_value_or_null'"]));
+    assert_eq!(bad["errno"], 13);
+    assert_eq!(bad["insns_processed"], 7);
+    assert_eq!(lines[2]["verdict"], "unsupported");
+    assert!(lines[2]["reason"].as_str().unwrap().contains("program type 23"));
+}
+
+#[test]
+fn usage_and_load_errors_exit_2() {
+    let (code, _, err) = verify(&["--prog", "nope"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("verify.bpf.o: no program named `nope` (programs: good, bad, sysctl_prog)"),
+        "{err}"
+    );
+
+    let (code, _, err) = kfvm_with_input(&["verify", "/nonexistent/x.bpf.o"], b"");
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/x.bpf.o: No such file or directory"), "{err}");
+
+    let dir = std::env::temp_dir().join(format!("kfvm-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let junk = dir.join("junk.bpf.o");
+    std::fs::write(&junk, b"\x7fELF not really").unwrap();
+    let (code, _, err) = kfvm_with_input(&["verify", junk.to_str().unwrap()], b"");
+    assert_eq!(code, 2);
+    assert!(err.starts_with(&format!("kfvm: {}: ", junk.display())), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let (code, _, err) = verify(&["--no-cap", "bogus"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown capability `bogus`"), "{err}");
+    let (code, _, _) = verify(&["--log-level", "9"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn capabilities_can_be_dropped() {
+    // Without CAP_BPF and CAP_SYS_ADMIN the loader is not bpf_capable: the kernel refuses
+    // bpf-to-bpf calls and loops then, but this program has neither.
+    let (code, out, err) = verify(&["--prog", "good", "--no-cap", "sys_boot", "--no-cap", "CAP_SYS_ADMIN"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, _) = verify(&["--prog", "good", "--no-cap", "bpf", "--cap", "bpf"]);
+    assert_eq!(code, 0);
+}
