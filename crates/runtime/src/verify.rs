@@ -75,7 +75,7 @@ impl Caps {
 }
 
 /// Program types whose context the verifier models (`kfvm_verifier::ctx`).
-const CTX_MODELLED: [u32; 9] = [1, 2, 3, 4, 5, 6, 8, 26, 31];
+const CTX_MODELLED: [u32; 10] = [1, 2, 3, 4, 5, 6, 8, 17, 26, 31];
 
 /// Why the verifier cannot decide for a program of type `prog_type` yet: its context is not
 /// modelled, so an "invalid bpf_context access" would be no verdict. `None` for the types it

@@ -327,9 +327,19 @@ impl Env<'_> {
         }
         let range = match self.opts.prog_type {
             prog_type::CGROUP_SKB => RetvalRange { minval: 0, maxval: 1 },
-            prog_type::RAW_TRACEPOINT | prog_type::TRACING | prog_type::LSM => {
-                return Err(VerifyError::Unsupported("return code of a BTF-attached program".into()))
-            }
+            prog_type::RAW_TRACEPOINT if self.opts.attach_btf_id == 0 => return Ok(()),
+            prog_type::RAW_TRACEPOINT => RetvalRange { minval: 0, maxval: 0 },
+            prog_type::TRACING => match self.opts.expected_attach_type {
+                crate::ctx::attach::TRACE_FENTRY | crate::ctx::attach::TRACE_FEXIT => {
+                    RetvalRange { minval: 0, maxval: 0 }
+                }
+                crate::ctx::attach::TRACE_RAW_TP | crate::ctx::attach::MODIFY_RETURN => return Ok(()),
+                crate::ctx::attach::TRACE_ITER => RetvalRange { minval: 0, maxval: 1 },
+                _ => {
+                    return Err(self.rejected(Errno::NotSupp, "unsupported attach type of a tracing program"))
+                }
+            },
+            prog_type::LSM => return Err(VerifyError::Unsupported("return code of an LSM program".into())),
             _ => return Ok(()),
         };
         let exit_ctx = "At program exit";

@@ -502,6 +502,8 @@ pub struct Env<'a> {
     pub fake_reg: RegState,
     /// `nr_cpu_ids`.
     pub nr_cpu_ids: u32,
+    /// What a program attached through BTF is attached to (`bpf_check_attach_target()`).
+    pub attach: crate::ctx::AttachTarget,
 }
 
 impl Env<'_> {

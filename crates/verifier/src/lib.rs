@@ -23,8 +23,8 @@
 //! - ALU: reserved fields, division by a zero constant, shift ranges, scalar bounds through
 //!   [`scalar`], linked registers, pointer arithmetic and its prohibitions ([`alu`]);
 //! - loads, stores and atomics on the stack (spills, fills, uninitialised reads), the context of
-//!   socket filter, TC, XDP, syscall, kprobe, tracepoint and cgroup-skb programs ([`ctx`]), map
-//!   keys and values (with variable offsets), packets (with `data_end` range tracking), sized
+//!   socket filter, TC, XDP, syscall, kprobe, tracepoint, raw tracepoint, `tp_btf/`, `fentry/`,
+//!   `fexit/` and cgroup-skb programs ([`ctx`]), map keys and values (with variable offsets), packets (with `data_end` range tracking), sized
 //!   memory ([`mem`]), BTF-typed kernel objects with the trust of walked pointers
 //!   ([`btf_access`]; such loads are listed in [`Verdict::probe_mem_insns`]);
 //! - conditional jumps: branch direction, refinement, linked-register sync, NULL checks through
@@ -41,9 +41,9 @@
 //!
 //! kfunc calls ([`kfunc`]), callbacks of helpers outside [`helpers::HELPERS`] (timers,
 //! `for_each_map_elem`), the `arg:trusted`/`untrusted`/`arena` tags of global functions,
-//! kptrs, dynptrs, iterators, arenas, indirect jumps, maps of maps,
-//! tracing program types attached through BTF, Spectre sanitation for loaders without
-//! `CAP_PERFMON` (only its bounds checks are done), line info in the log.
+//! kptrs, dynptrs, iterators, arenas, indirect jumps, maps of maps, LSM programs, `iter/`
+//! programs, sleepable `fentry/` and `fmod_ret/` (the error-injection list is not modelled),
+//! Spectre sanitation for loaders without `CAP_PERFMON` (only its bounds checks are done), line info in the log.
 //!
 //! # Errors
 //!
@@ -358,6 +358,7 @@ pub(crate) fn new_env<'a>(
         test_state_freq: opts.test_state_freq && opts.bpf_capable,
         fake_reg: state::RegState::not_init(),
         nr_cpu_ids: opts.nr_cpu_ids,
+        attach: Default::default(),
     }
 }
 
@@ -410,14 +411,28 @@ fn check_attach_btf_id(env: &mut env::Env<'_>) -> Result<()> {
         }
         return Err(env.reject(Errno::Inval, "Syscall programs can only be sleepable"));
     }
-    if env.opts.sleepable && !matches!(t, prog_type::TRACING | prog_type::LSM | prog_type::KPROBE) {
+    // can_be_sleepable()
+    let sleepable_type = match t {
+        prog_type::TRACING => matches!(
+            env.opts.expected_attach_type,
+            ctx::attach::TRACE_FENTRY
+                | ctx::attach::TRACE_FEXIT
+                | ctx::attach::MODIFY_RETURN
+                | ctx::attach::TRACE_ITER
+        ),
+        _ => matches!(t, prog_type::LSM | prog_type::KPROBE),
+    };
+    if env.opts.sleepable && !sleepable_type {
         return Err(env.reject(
             Errno::Inval,
             "Only fentry/fexit/fmod_ret, lsm, iter, uprobe, and struct_ops programs can be sleepable",
         ));
     }
-    if matches!(t, prog_type::TRACING | prog_type::LSM) {
-        return Err(VerifyError::Unsupported("programs attached through BTF (tracing, LSM)".into()));
+    if t == prog_type::LSM {
+        return Err(VerifyError::Unsupported("LSM programs".into()));
+    }
+    if t == prog_type::TRACING {
+        return ctx::bpf_check_attach_target(env);
     }
     Ok(())
 }

@@ -1088,7 +1088,17 @@ pub fn check_mem_access(
             return Err(env.reject(Errno::Acces, format!("R{value_regno} leaks addr into ctx")));
         }
         check_ptr_off_reg(env, &reg, regno, false)?;
-        let info = match crate::ctx::is_valid_access(env.opts, off, size, t, is_ldsx) {
+        let info = if env.opts.prog_type == prog_type::TRACING {
+            // tracing_prog_is_valid_access()
+            if crate::ctx::bpf_tracing_ctx_access(off, size, t) {
+                crate::ctx::btf_ctx_access(env, off, size)?
+            } else {
+                None
+            }
+        } else {
+            crate::ctx::is_valid_access(env.opts, off, size, t, is_ldsx)
+        };
+        let info = match info {
             Some(i) => i,
             None => {
                 return Err(
@@ -1107,7 +1117,12 @@ pub fn check_mem_access(
                     env.reg_mut(v).id = id;
                 }
             }
-            env.reg_mut(v).ty = info.reg_type;
+            let r = env.reg_mut(v);
+            r.ty = info.reg_type;
+            if base_type(info.reg_type) == PTR_TO_BTF_ID {
+                r.btf = info.btf;
+                r.btf_id = info.btf_id;
+            }
         }
     } else if reg.ty == PTR_TO_STACK {
         check_stack_access_within_bounds(env, regno, off, size, t)?;

@@ -29,6 +29,10 @@ use std::sync::Arc;
 /// };                                        // 96
 /// struct task_struct__safe_rcu { struct task_struct *real_parent; };
 /// struct task_struct__safe_rcu_or_null { struct mm_struct *active_mm; };
+/// typedef void (*btf_trace_task_newtask)(void *, struct task_struct *, u64);   // TRACE_TP
+/// struct task_struct *task_lookup(struct task_struct *t, int n, char *s,
+///                                 struct mm_struct *mm__nullable);           // TRACE_FN
+/// void task_void(int x, struct task_struct **pp);                            // VOID_FN
 /// ```
 fn kernel_btf() -> kfvm_btf::Btf {
     let mut b = BtfBuilder::new();
@@ -87,8 +91,62 @@ fn kernel_btf() -> kfvm_btf::Btf {
     assert_eq!(parents, base + 12);
     b.add_struct("task_struct__safe_rcu", 8, &[NewMember::new("real_parent", p_task, 0)]);
     b.add_struct("task_struct__safe_rcu_or_null", 8, &[NewMember::new("active_mm", p_mm, 0)]);
+    let u64t = b.add_int("unsigned long long", 8, IntEncoding::NONE);
+    let p_void = b.add_ptr(0);
+    let tp_proto = b.add_func_proto(0, &[("", p_void), ("", p_task), ("", u64t)]);
+    let tp_ptr = b.add_ptr(tp_proto);
+    assert_eq!(b.add_typedef("btf_trace_task_newtask", tp_ptr), TRACE_TP);
+    let p_chr = b.add_ptr(chr);
+    let fn_proto =
+        b.add_func_proto(p_task, &[("t", p_task), ("n", int), ("s", p_chr), ("mm__nullable", p_mm)]);
+    assert_eq!(b.add_func("task_lookup", fn_proto, kfvm_btf::FuncLinkage::Global), TRACE_FN);
+    let pp_task = b.add_ptr(p_task);
+    let void_proto = b.add_func_proto(0, &[("x", int), ("pp", pp_task)]);
+    assert_eq!(b.add_func("task_void", void_proto, kfvm_btf::FuncLinkage::Global), VOID_FN);
     b.build().expect("the test BTF builds")
 }
+
+/// `btf_trace_task_newtask`.
+const TRACE_TP: u32 = 24;
+/// `task_lookup`.
+const TRACE_FN: u32 = 27;
+/// `task_void`.
+const VOID_FN: u32 = 30;
+
+/// Verifies `text` as a tracing program with `expected_attach_type` attached to `btf_id`.
+fn check_tracing(text: &str, eat: u32, btf_id: u32) -> (Result<(), VerifyError>, String) {
+    let insns = kfvm_isa::asm::assemble_raw(text, &NoSymbols).expect("assembles");
+    let opts = CheckOptions {
+        prog_type: prog_type::TRACING,
+        expected_attach_type: eat,
+        attach_btf_id: btf_id,
+        log_level: 2,
+        kernel_btf: Some(Arc::new(kernel_btf())),
+        ..Default::default()
+    };
+    let v = kfvm_verifier::bpf_check_full(&insns, &opts, None);
+    (v.result, v.log)
+}
+
+fn tracing_ok(text: &str, eat: u32, btf_id: u32, msgs: &[&str]) {
+    let (r, log) = check_tracing(text, eat, btf_id);
+    assert!(r.is_ok(), "rejected: {r:?}\n{log}");
+    for m in msgs {
+        assert!(log.contains(m), "missing {m:?} in\n{log}");
+    }
+}
+
+fn tracing_rejected(text: &str, eat: u32, btf_id: u32, msgs: &[&str]) {
+    let (r, log) = check_tracing(text, eat, btf_id);
+    assert!(matches!(r, Err(VerifyError::Rejected(_))), "{r:?}\n{log}");
+    for m in msgs {
+        assert!(log.contains(m), "missing {m:?} in\n{log}");
+    }
+}
+
+const TP: u32 = 23;
+const FENTRY: u32 = 24;
+const FEXIT: u32 = 25;
 
 /// Verifies `text` as a socket filter (which may call `bpf_get_current_task_btf`).
 fn check(text: &str) -> (Result<(), VerifyError>, String, Vec<usize>) {
@@ -229,4 +287,149 @@ fn without_kernel_btf_the_verifier_cannot_tell() {
     let opts = CheckOptions { prog_type: prog_type::SOCKET_FILTER, ..Default::default() };
     let (r, _) = kfvm_verifier::bpf_check(&insns, &opts);
     assert!(matches!(r, Err(VerifyError::Unsupported(_))), "{r:?}");
+}
+
+#[test]
+fn tp_btf_arguments_are_trusted() {
+    tracing_ok(
+        "r2 = *(u64 *)(r1 +0)\n r2 = *(u64 *)(r2 +8)\n r0 = *(u32 *)(r2 +0)\n r1 = *(u32 *)(r1 +8)\n r0 = 0\n exit",
+        TP,
+        TRACE_TP,
+        &[
+            "func 'task_newtask' arg0 has btf_id 11 type STRUCT 'task_struct'\n1: R1=ctx() R2=trusted_ptr_task_struct()",
+            "R2=rcu_ptr_task_struct()",
+        ],
+    );
+}
+
+#[test]
+fn tp_btf_context_errors() {
+    tracing_rejected(
+        "r0 = *(u32 *)(r1 +0)\n exit",
+        TP,
+        TRACE_TP,
+        &["func 'task_newtask' size 4 must be 8\ninvalid bpf_context access off=0 size=4"],
+    );
+    tracing_rejected(
+        "r0 = *(u32 *)(r1 +12)\n exit",
+        TP,
+        TRACE_TP,
+        &["func 'task_newtask' offset 12 is not multiple of 8\ninvalid bpf_context access off=12 size=4"],
+    );
+    tracing_rejected(
+        "r0 = *(u64 *)(r1 +16)\n exit",
+        TP,
+        TRACE_TP,
+        &["func 'task_newtask' doesn't have 3-th argument\ninvalid bpf_context access off=16 size=8"],
+    );
+    tracing_rejected(
+        "r0 = *(u64 *)(r1 +24)\n exit",
+        TP,
+        TRACE_TP,
+        // btf_ctx_arg_idx() counts `void *__data` and a void return of no size: the kernel says 5-th.
+        &["func 'task_newtask' doesn't have 5-th argument\ninvalid bpf_context access off=24 size=8"],
+    );
+    tracing_rejected(
+        "r0 = 1\n *(u64 *)(r1 +8) = r0\n exit",
+        TP,
+        TRACE_TP,
+        &["invalid bpf_context access off=8 size=8"],
+    );
+    tracing_rejected(
+        "r0 = *(u64 *)(r1 +96)\n exit",
+        TP,
+        TRACE_TP,
+        &["invalid bpf_context access off=96 size=8"],
+    );
+    // A scalar argument may be read in parts.
+    tracing_ok("r0 = *(u32 *)(r1 +8)\n r0 = 0\n exit", TP, TRACE_TP, &[]);
+}
+
+#[test]
+fn attach_targets() {
+    tracing_rejected("r0 = 0\n exit", TP, 0, &["Tracing programs must provide btf_id"]);
+    tracing_rejected("r0 = 0\n exit", TP, TRACE_FN, &["attach_btf_id 27 is not a typedef"]);
+    tracing_rejected("r0 = 0\n exit", FENTRY, TRACE_TP, &["attach_btf_id 24 is not a function"]);
+    tracing_rejected("r0 = 0\n exit", FENTRY, 1000, &["attach_btf_id 1000 is invalid"]);
+}
+
+#[test]
+fn fentry_arguments_are_not_trusted() {
+    tracing_ok(
+        "r2 = *(u64 *)(r1 +0)\n r3 = *(u64 *)(r2 +8)\n r4 = *(u64 *)(r1 +8)\n r5 = *(u64 *)(r1 +16)\n r0 = 0\n exit",
+        FENTRY,
+        TRACE_FN,
+        &[
+            "func 'task_lookup' arg0 has btf_id 11 type STRUCT 'task_struct'",
+            "R2=ptr_task_struct()",
+            // Walking a flagless pointer gives a flagless pointer.
+            "R3=ptr_task_struct()",
+            "R4=scalar()",
+            // char *: a scalar.
+            "R5=scalar()",
+        ],
+    );
+    tracing_ok(
+        "r2 = *(u64 *)(r1 +24)\n if r2 == 0 goto l\n r0 = *(u64 *)(r2 +0)\nl:\n r0 = 0\n exit",
+        FENTRY,
+        TRACE_FN,
+        &["R2=ptr_or_null_mm_struct(id=1)"],
+    );
+    tracing_rejected(
+        "r0 = 1\n exit",
+        FENTRY,
+        TRACE_FN,
+        &["At program exit the register R0 has smin=1 smax=1 should have been in [0, 0]"],
+    );
+    tracing_rejected(
+        "r0 = *(u64 *)(r1 +32)\n r0 = 0\n exit",
+        FENTRY,
+        TRACE_FN,
+        &["func 'task_lookup' doesn't have 5-th argument"],
+    );
+    tracing_rejected(
+        "r0 = *(u64 *)(r1 +8)\n r0 = *(u64 *)(r1 +8)\n r0 = 0\n exit",
+        FENTRY,
+        VOID_FN,
+        &["func 'task_void' arg1 type PTR is not a struct"],
+    );
+}
+
+#[test]
+fn fexit_return_values() {
+    tracing_ok(
+        "r2 = *(u64 *)(r1 +32)\n r0 = 0\n exit",
+        FEXIT,
+        TRACE_FN,
+        &["func 'task_lookup' arg4 has btf_id 11 type STRUCT 'task_struct'", "R2=ptr_task_struct()"],
+    );
+    // A void return takes no slot (btf_ctx_arg_idx()): past the arguments is past the end.
+    tracing_rejected(
+        "r2 = *(u64 *)(r1 +16)\n r0 = 0\n exit",
+        FEXIT,
+        VOID_FN,
+        &["func 'task_void' doesn't have 4-th argument"],
+    );
+}
+
+#[test]
+fn raw_tracepoint_arguments_are_u64_slots() {
+    let insns = kfvm_isa::asm::assemble_raw(
+        "r2 = *(u64 *)(r1 +0)\n r3 = *(u32 *)(r1 +12)\n r0 = *(u64 *)(r1 +88)\n r0 = 7\n exit",
+        &NoSymbols,
+    )
+    .unwrap();
+    let opts = CheckOptions { prog_type: prog_type::RAW_TRACEPOINT, ..Default::default() };
+    let (r, log) = kfvm_verifier::bpf_check(&insns, &opts);
+    assert!(r.is_ok(), "{r:?}\n{log}");
+    for (text, msg) in [
+        ("r0 = *(u64 *)(r1 +96)\n exit", "invalid bpf_context access off=96 size=8"),
+        ("r0 = *(u64 *)(r1 +4)\n exit", "invalid bpf_context access off=4 size=8"),
+        ("r0 = 0\n *(u64 *)(r1 +0) = r0\n exit", "invalid bpf_context access off=0 size=8"),
+    ] {
+        let insns = kfvm_isa::asm::assemble_raw(text, &NoSymbols).unwrap();
+        let opts = CheckOptions { prog_type: prog_type::RAW_TRACEPOINT, log_level: 1, ..Default::default() };
+        let (r, log) = kfvm_verifier::bpf_check(&insns, &opts);
+        assert!(matches!(r, Err(VerifyError::Rejected(_))) && log.contains(msg), "{r:?}\n{log}");
+    }
 }
