@@ -10,7 +10,7 @@ char _license[] SEC("license") = "GPL";
 
 SEC("tp_btf/task_newtask")
 __description("tp_btf: read fields of the new task")
-__success __kfvm_todo("BTF-typed tracing contexts (helper V)")
+__success
 __kfvm_run_arg("task:100") __kfvm_run_arg("0")
 int BPF_PROG(newtask_fields, struct task_struct *task, u64 clone_flags)
 {
@@ -19,7 +19,7 @@ int BPF_PROG(newtask_fields, struct task_struct *task, u64 clone_flags)
 
 SEC("tp_btf/task_newtask")
 __description("tp_btf: walk to the parent (an untrusted pointer, loads are still allowed)")
-__success __kfvm_todo("BTF-typed tracing contexts (helper V)")
+__success
 __kfvm_run_arg("task:100") __kfvm_run_arg("0")
 int BPF_PROG(newtask_parent, struct task_struct *task, u64 clone_flags)
 {
@@ -30,7 +30,7 @@ int BPF_PROG(newtask_parent, struct task_struct *task, u64 clone_flags)
 
 SEC("tp_btf/task_newtask")
 __description("tp_btf: stores through BTF pointers are refused")
-__failure __msg("only read is supported") __kfvm_todo("BTF-typed tracing contexts (helper V)")
+__failure __msg("only read is supported")
 int BPF_PROG(newtask_store, struct task_struct *task, u64 clone_flags)
 {
 	task->pid = 0;
@@ -41,7 +41,6 @@ SEC("tp_btf/task_newtask")
 __description("tp_btf: reading past the context's arguments")
 __failure __msg("func 'task_newtask' doesn't have 3-th argument")
 __msg("invalid bpf_context access off=16 size=8")
-__kfvm_todo("BTF-typed tracing contexts (helper V)")
 int newtask_ctx_past(u64 *ctx)
 {
 	return ctx[2];
@@ -49,7 +48,7 @@ int newtask_ctx_past(u64 *ctx)
 
 SEC("tp_btf/sched_switch")
 __description("tp_btf: comm of the next task, through bpf_probe_read_kernel_str")
-__success __kfvm_todo("BTF-typed tracing contexts (helper V)")
+__success
 __kfvm_run_arg("0") __kfvm_run_arg("task:1") __kfvm_run_arg("task:100") __kfvm_run_arg("0")
 int BPF_PROG(switch_comm, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -61,7 +60,7 @@ int BPF_PROG(switch_comm, bool preempt, struct task_struct *prev, struct task_st
 
 SEC("raw_tp/task_newtask")
 __description("raw_tp: arguments are plain u64 values")
-__success __kfvm_todo("the raw_tp context (helper V)")
+__success
 __kfvm_run_arg("task:100") __kfvm_run_arg("17")
 int raw_newtask(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -87,7 +86,7 @@ int kprobe_write_regs(struct pt_regs *regs)
 
 SEC("tp_btf/task_newtask")
 __description("bpf_get_current_task_btf() gives a trusted task")
-__success __kfvm_todo("BTF-typed tracing contexts (helper V)")
+__success
 __kfvm_run_arg("task:100") __kfvm_run_arg("0")
 int BPF_PROG(current_task_btf, struct task_struct *task, u64 clone_flags)
 {
