@@ -154,6 +154,11 @@ pub fn map_info(obj: &LinkedObject, def: &MapDef) -> Result<MapInfo, OptionsErro
     info.has_btf = obj.btf.is_some() && (def.btf_value_type_id != 0 || def.btf_key_type_id != 0);
     // libbpf freezes .rodata and .kconfig after filling them (bpf_map_freeze()).
     info.frozen = matches!(def.source, MapSource::Rodata | MapSource::Kconfig);
+    if info.frozen {
+        let mut v = def.data.clone().unwrap_or_default();
+        v.resize(def.value_size as usize, 0);
+        info.frozen_value = Some(v.into());
+    }
     info.record = btf_record(obj, def)?;
     if let Some(inner) = &def.inner {
         info.inner = Some(Box::new(map_info(obj, inner)?));

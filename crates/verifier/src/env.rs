@@ -147,6 +147,10 @@ pub struct MapInfo {
     /// The map was created with BTF for its key and value (`map->btf`); a non-empty
     /// [`record`](Self::record) implies it.
     pub has_btf: bool,
+    /// The value of a frozen single-element array (`.rodata`, `.kconfig`): what
+    /// `bpf_map_direct_read()` reads when [`frozen`](Self::frozen) and `BPF_F_RDONLY_PROG` make
+    /// the map read-only. `None`: the contents are unknown to the verifier.
+    pub frozen_value: Option<std::sync::Arc<[u8]>>,
 }
 
 impl MapInfo {

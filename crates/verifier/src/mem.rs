@@ -1057,7 +1057,16 @@ pub fn check_mem_access(
         if kptr.is_some() {
             return Err(VerifyError::Unsupported("kptr fields of map values".into()));
         } else if t == Access::Read && value_regno >= 0 {
-            env.mark_reg_unknown(value_regno as usize);
+            // A read-only map's contents are tracked as constants.
+            if reg.s.var_off.is_const() && bpf_map_is_rdonly(&map) && map.map_type == map_type::ARRAY {
+                let at = off as i64 + reg.s.var_off.value as i64;
+                let val = bpf_map_direct_read(&map, at, size as u32, is_ldsx)?;
+                let r = env.reg_mut(value_regno as usize);
+                r.ty = SCALAR_VALUE;
+                r.mark_known(val);
+            } else {
+                env.mark_reg_unknown(value_regno as usize);
+            }
         }
     } else if base_type(reg.ty) == PTR_TO_MEM {
         let rdonly = reg.ty & MEM_RDONLY != 0;
@@ -1324,4 +1333,37 @@ pub fn check_ld_abs(env: &mut Env<'_>, insn: RawInsn) -> Result<()> {
     }
     env.mark_reg_unknown(0);
     Ok(())
+}
+
+/// Mirrors `bpf_map_is_rdonly()`: `BPF_F_RDONLY_PROG` and frozen (no writable mapping is
+/// modelled, so `bpf_map_write_active()` is false).
+pub fn bpf_map_is_rdonly(map: &MapInfo) -> bool {
+    map.map_flags & BPF_F_RDONLY_PROG != 0 && map.frozen
+}
+
+/// Mirrors `bpf_map_direct_read()` for an array map: `size` bytes at `off` of the frozen value,
+/// sign-extended for `BPF_MEMSX`.
+pub fn bpf_map_direct_read(map: &MapInfo, off: i64, size: u32, is_ldsx: bool) -> Result<u64> {
+    // array_map_direct_value_addr(): only single-element arrays have a direct value.
+    if map.max_entries != 1 {
+        return Err(VerifyError::reject(Errno::NotSupp, None, ""));
+    }
+    if off < 0 || off as u64 >= map.value_size as u64 {
+        return Err(VerifyError::reject(Errno::Inval, None, ""));
+    }
+    let Some(data) = &map.frozen_value else {
+        return Err(VerifyError::Unsupported(format!(
+            "reads of the read-only map '{}' need its contents (MapInfo::frozen_value)",
+            map.name
+        )));
+    };
+    let off = off as usize;
+    let byte = |i: usize| data.get(off + i).copied().unwrap_or(0) as u64;
+    let raw = (0..size as usize).fold(0u64, |v, i| v | byte(i) << (8 * i));
+    Ok(if is_ldsx && size < 8 {
+        let shift = 64 - 8 * size;
+        (((raw << shift) as i64) >> shift) as u64
+    } else {
+        raw
+    })
 }
