@@ -42,6 +42,7 @@ enum Base {
     PtrToStack,
     KptrXchgDest,
     PtrToBtfId,
+    PtrToDynptr,
 }
 
 /// An argument type as the kernel writes it: base and `enum bpf_type_flag` bits.
@@ -66,6 +67,7 @@ fn kernel_arg(a: ArgType) -> (Base, u32) {
         ArgType::PtrToStackOrNull => (Base::PtrToStack, PTR_MAYBE_NULL),
         ArgType::KptrXchgDest => (Base::KptrXchgDest, 0),
         ArgType::PtrToBtfIdOrNullRelease => (Base::PtrToBtfId, PTR_MAYBE_NULL | OBJ_RELEASE),
+        ArgType::PtrToDynptr(flags) => (Base::PtrToDynptr, flags),
     }
 }
 
@@ -98,6 +100,7 @@ fn compatible(base: Base) -> &'static [u32] {
             PTR_TO_BTF_ID | MEM_ALLOC | NON_OWN_REF | MEM_RCU,
         ],
         Base::PtrToBtfId => &[PTR_TO_BTF_ID, PTR_TO_BTF_ID | PTR_TRUSTED, PTR_TO_BTF_ID | MEM_RCU],
+        Base::PtrToDynptr => &[PTR_TO_STACK, CONST_PTR_TO_DYNPTR],
         Base::DontCare | Base::Anything => &[],
     }
 }
@@ -193,10 +196,26 @@ fn check_func_arg(env: &mut Env<'_>, arg: usize, meta: &mut CallArgMeta, fnp: &F
     let skip_type_check = reg.is_null() && flags & PTR_MAYBE_NULL != 0;
     if !skip_type_check {
         check_reg_type(env, regno, base, flags, meta)?;
-        check_func_arg_reg_off(env, regno, flags)?;
+        // A released dynptr on the stack may sit at any offset: the stack pointer is not the
+        // object released.
+        if !(base == Base::PtrToDynptr && flags & OBJ_RELEASE != 0 && reg.ty == PTR_TO_STACK) {
+            check_func_arg_reg_off(env, regno, flags)?;
+        }
     }
     if flags & OBJ_RELEASE != 0 {
-        if reg.ref_obj_id == 0 && !reg.is_null() {
+        if base == Base::PtrToDynptr {
+            // Only a dynptr on the stack can be released.
+            if reg.ty != PTR_TO_STACK {
+                return Err(env.reject(Errno::Inval, "cannot release unowned const bpf_dynptr"));
+            }
+            let held = match crate::dynptr::dynptr_get_spi(env, &reg) {
+                Ok(spi) => env.cur.frame[reg.frameno as usize].stack[spi].spilled_ptr.ref_obj_id != 0,
+                Err(_) => false,
+            };
+            if !held {
+                return Err(env.reject(Errno::Inval, format!("arg {regno} is an unacquired reference")));
+            }
+        } else if reg.ref_obj_id == 0 && !reg.is_null() {
             return Err(env.reject(
                 Errno::Inval,
                 format!("R{regno} must be referenced when passed to release function"),
@@ -275,6 +294,10 @@ fn check_func_arg(env: &mut Env<'_>, arg: usize, meta: &mut CallArgMeta, fnp: &F
             }
             meta.mem_size = reg.s.var_off.value;
             mark_chain_precision(env, regno as i32)?;
+        }
+        Base::PtrToDynptr => {
+            let insn_idx = env.insn_idx;
+            crate::dynptr::process_dynptr_func(env, regno, insn_idx, crate::dynptr::DynptrArgType(flags), 0)?;
         }
         Base::KptrXchgDest | Base::PtrToBtfId => {
             return Err(VerifyError::Unsupported("kptr helpers".into()));
@@ -511,7 +534,12 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
         crate::mem::check_mem_access(env, idx, meta.regno, i, 0x10, Access::Write, -1, false, false)?;
     }
     if meta.release_regno != 0 {
-        let ok = if meta.ref_obj_id != 0 {
+        let release_arg = kernel_arg(fnp.args[meta.release_regno - 1]).0;
+        let ok = if release_arg == Base::PtrToDynptr {
+            // Only a dynptr on the stack gets here (check_func_arg()).
+            let reg = env.reg(meta.release_regno).clone();
+            crate::dynptr::unmark_stack_slots_dynptr(env, &reg).is_ok()
+        } else if meta.ref_obj_id != 0 {
             release_reference(env, meta.ref_obj_id)
         } else {
             env.reg(meta.release_regno).is_null()
@@ -523,8 +551,38 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
             ));
         }
     }
+    // The dynptr a slice comes from (bpf_dynptr_data) and whether a write goes to a packet.
+    let (mut dynptr_id, mut changes_data) = (0, false);
+    if matches!(func_id, 202 | 203) {
+        let Some(i) = fnp.args.iter().position(|a| matches!(a, ArgType::PtrToDynptr(_))) else {
+            return Err(env.verifier_bug("no dynptr arg found"));
+        };
+        let reg = env.reg(i + 1).clone();
+        if func_id == 203 {
+            if meta.ref_obj_id != 0 {
+                return Err(env.verifier_bug("meta.ref_obj_id already set"));
+            }
+            dynptr_id = crate::dynptr::dynptr_id(env, &reg).unwrap_or(0);
+            meta.ref_obj_id = crate::dynptr::dynptr_ref_obj_id(env, &reg).unwrap_or(0);
+        } else {
+            let t = crate::dynptr::dynptr_get_type(env, &reg);
+            if t == DynptrType::Invalid {
+                return Err(env.rejected(Errno::Fault, "invalid dynptr type"));
+            }
+            // Invalidates every packet pointer, and the slices of skb dynptrs with them.
+            changes_data = matches!(t, DynptrType::Skb | DynptrType::SkbMeta);
+        }
+    }
     match func_id {
         12 => env.check_resource_leak(false, true, "tail_call")?,
+        197 => {
+            let r1 = env.reg(1).clone();
+            if r1.ty != PTR_TO_MAP_VALUE {
+                let t = env.reg_type_name(&r1);
+                return Err(env
+                    .reject(Errno::Acces, format!("Unsupported reg type {t} for bpf_dynptr_from_mem data")));
+            }
+        }
         181 => {
             update_loop_inline_state(env, meta.subprogno);
             // The iteration count decides when bpf_loop() iteration ends: mark it precise.
@@ -596,6 +654,13 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
             r.btf = BTF_VMLINUX;
             r.btf_id = id;
         }
+        RetType::PtrToDynptrMemOrNull => {
+            // RET_PTR_TO_MEM | PTR_MAYBE_NULL, of the size asked for.
+            let r = env.reg_mut(0);
+            r.mark_known_zero();
+            r.ty = PTR_TO_MEM | PTR_MAYBE_NULL;
+            r.mem_size = meta.mem_size as u32;
+        }
         RetType::PtrToBtfIdOrNullFromKptr => {
             return Err(VerifyError::Unsupported("helpers returning BTF pointers".into()));
         }
@@ -607,6 +672,13 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
     if type_may_be_null(env.reg(0).ty) {
         let id = env.new_id();
         env.reg_mut(0).id = id;
+    }
+    if func_id == 203 {
+        // is_dynptr_ref_function(): the slice belongs to the dynptr (and to its reference, so
+        // that releasing the dynptr invalidates it).
+        let r = env.reg_mut(0);
+        r.dynptr_id = dynptr_id;
+        r.ref_obj_id = meta.ref_obj_id;
     }
     if func_id == 131 {
         // is_acquire_function(): bpf_ringbuf_reserve.
@@ -644,7 +716,7 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
         crate::alu::reg_bounds_sanity_check(env, 0, "retval");
     }
     check_map_func_compatibility(env, meta.map, func_id)?;
-    if helper_changes_pkt_data(func_id) {
+    if helper_changes_pkt_data(func_id) || changes_data {
         clear_all_pkt_pointers(env);
     }
     let _ = check_map_access;

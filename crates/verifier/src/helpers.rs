@@ -48,6 +48,9 @@ pub enum ArgType {
     /// `ARG_PTR_TO_BTF_ID_OR_NULL | OBJ_RELEASE` (with `BPF_PTR_POISON`): a referenced pointer of
     /// the kptr field's type, or NULL; the reference moves into the field.
     PtrToBtfIdOrNullRelease,
+    /// `ARG_PTR_TO_DYNPTR` with its modifiers (`MEM_UNINIT`, `MEM_RDONLY`, `OBJ_RELEASE`, a
+    /// `DYNPTR_TYPE_*` flag): a `struct bpf_dynptr` on the stack (or a `CONST_PTR_TO_DYNPTR`).
+    PtrToDynptr(u32),
 }
 
 /// `enum bpf_return_type`, with modifiers.
@@ -65,6 +68,8 @@ pub enum RetType {
     PtrToBtfIdTrusted(&'static str),
     /// `RET_PTR_TO_BTF_ID_OR_NULL` of the kptr field's type (`BPF_PTR_POISON`).
     PtrToBtfIdOrNullFromKptr,
+    /// `RET_PTR_TO_DYNPTR_MEM_OR_NULL`: memory of the requested size inside a dynptr, or NULL.
+    PtrToDynptrMemOrNull,
 }
 
 /// `struct bpf_func_proto`.
@@ -87,6 +92,7 @@ pub struct FuncProto {
     pub needs_perfmon: bool,
 }
 
+use crate::state::{DYNPTR_TYPE_LOCAL, DYNPTR_TYPE_RINGBUF, MEM_RDONLY, MEM_UNINIT, MEM_WRITE, OBJ_RELEASE};
 use ArgType::*;
 
 const fn proto(id: i32, name: &'static str, gpl_only: bool, ret: RetType, args: [ArgType; 5]) -> FuncProto {
@@ -201,6 +207,61 @@ pub static HELPERS: &[FuncProto] = &[
         false,
         RetType::PtrToBtfIdOrNullFromKptr,
         [KptrXchgDest, PtrToBtfIdOrNullRelease, D, D, D],
+    ),
+    proto(
+        197,
+        "bpf_dynptr_from_mem",
+        false,
+        RetType::Integer,
+        [
+            PtrToUninitMem,
+            ConstSizeOrZero,
+            Anything,
+            PtrToDynptr(DYNPTR_TYPE_LOCAL | MEM_UNINIT | MEM_WRITE),
+            D,
+        ],
+    ),
+    proto(
+        198,
+        "bpf_ringbuf_reserve_dynptr",
+        false,
+        RetType::Integer,
+        [ConstMapPtr, Anything, Anything, PtrToDynptr(DYNPTR_TYPE_RINGBUF | MEM_UNINIT | MEM_WRITE), D],
+    ),
+    proto(
+        199,
+        "bpf_ringbuf_submit_dynptr",
+        false,
+        RetType::Void,
+        [PtrToDynptr(DYNPTR_TYPE_RINGBUF | OBJ_RELEASE), Anything, D, D, D],
+    ),
+    proto(
+        200,
+        "bpf_ringbuf_discard_dynptr",
+        false,
+        RetType::Void,
+        [PtrToDynptr(DYNPTR_TYPE_RINGBUF | OBJ_RELEASE), Anything, D, D, D],
+    ),
+    proto(
+        201,
+        "bpf_dynptr_read",
+        false,
+        RetType::Integer,
+        [PtrToUninitMem, ConstSizeOrZero, PtrToDynptr(MEM_RDONLY), Anything, Anything],
+    ),
+    proto(
+        202,
+        "bpf_dynptr_write",
+        false,
+        RetType::Integer,
+        [PtrToDynptr(MEM_RDONLY), Anything, PtrToRdonlyMem { maybe_null: false }, ConstSizeOrZero, Anything],
+    ),
+    proto(
+        203,
+        "bpf_dynptr_data",
+        false,
+        RetType::PtrToDynptrMemOrNull,
+        [PtrToDynptr(MEM_RDONLY), Anything, ConstAllocSizeOrZero, D, D],
     ),
 ];
 

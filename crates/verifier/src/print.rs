@@ -271,8 +271,11 @@ impl Env<'_> {
                         let _ = write!(out, "{sep}ref_id={}", reg.ref_obj_id);
                         sep = ",";
                     }
-                    if reg.dynptr_id != 0 {
-                        let _ = write!(out, "{sep}dynptr_id={}", reg.dynptr_id);
+                    // In the kernel's union `dynptr_id` shares its bytes with `dynptr.first_slot`:
+                    // the main slot prints `dynptr_id=1`.
+                    let dynptr_id = reg.dynptr_id | reg.dynptr_first_slot as u32;
+                    if dynptr_id != 0 {
+                        let _ = write!(out, "{sep}dynptr_id={dynptr_id}");
                     }
                     out.push(')');
                 }
