@@ -95,9 +95,10 @@ fn add_subprog(subprogs: &mut Vec<SubprogInfo>, off: i64, len: usize, log: &mut 
 /// indices of kfunc calls for the caller to resolve (`add_kfunc_call`).
 pub fn add_subprog_and_kfunc(
     insns: &[RawInsn],
-    bpf_capable: bool,
+    opts: &crate::env::CheckOptions,
     log: &mut VerifierLog,
 ) -> Result<(Vec<SubprogInfo>, Vec<usize>)> {
+    let bpf_capable = opts.bpf_capable;
     let mut subprogs = Vec::new();
     add_subprog(&mut subprogs, 0, insns.len(), log)?;
     let mut kfunc_calls = Vec::new();
@@ -115,6 +116,7 @@ pub fn add_subprog_and_kfunc(
             ));
         }
         if is_kfunc_call(insn) {
+            crate::kfunc::add_kfunc_call(opts, insn.imm, insn.off, i, log)?;
             kfunc_calls.push(i);
         } else {
             add_subprog(&mut subprogs, i as i64 + insn.imm as i64 + 1, insns.len(), log)?;

@@ -241,6 +241,7 @@ impl Env<'_> {
             lingering = true;
         }
         if lingering {
+            self.hint = crate::kfunc::leak_hint(self);
             return Err(self.rejected(Errno::Inval, "Unreleased reference"));
         }
         Ok(())
@@ -478,7 +479,7 @@ impl Env<'_> {
                     }
                     if self.cur.active_locks != 0
                         && ((src == 0 && insn.imm != 94 && insn.imm != 194)
-                            || (src == 2 && (insn.off != 0 || !crate::kfunc::kfunc_spin_allowed(insn.imm))))
+                            || (src == 2 && (insn.off != 0 || !crate::kfunc::kfunc_spin_allowed(self.opts, insn.imm))))
                     {
                         return Err(
                             self.reject(Errno::Inval, "function calls are not allowed while holding a lock")

@@ -217,6 +217,22 @@ pub struct CheckOptions {
     /// The program's license is GPL-compatible (`prog->gpl_compatible`): loads through kernel
     /// BTF pointers and GPL-only helpers need it.
     pub gpl_compatible: bool,
+    /// kfvm's own help: after the kernel's message of a rejection, one `hint: ...` line saying
+    /// what to do ([`crate::Verdict::hints`]). Off by default so logs stay the kernel's.
+    pub hints: bool,
+    /// The program's `line_info` records (for hints naming source lines), by instruction.
+    pub line_info: Vec<LineInfo>,
+}
+
+/// One `struct bpf_line_info` record, resolved: where instruction `insn_off` comes from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineInfo {
+    /// First instruction of the line.
+    pub insn_off: u32,
+    /// The source file (as the BTF names it).
+    pub file: String,
+    /// The line number.
+    pub line: u32,
 }
 
 /// The BTF object number of the kernel's BTF in [`crate::state::RegState::btf`].
@@ -244,6 +260,8 @@ pub struct KfuncDesc {
     pub replacement: Option<String>,
     /// For `KF_DEPRECATED`: the release that removes it.
     pub removal: Option<String>,
+    /// The program types that may call it (for hints when [`allowed`](Self::allowed) is false).
+    pub allowed_prog_types: Vec<String>,
 }
 
 /// The kfuncs a program may see, by BTF id.
@@ -331,6 +349,8 @@ impl Default for CheckOptions {
             sys_boot: true,
             deny_deprecated: false,
             gpl_compatible: true,
+            hints: false,
+            line_info: Vec::new(),
         }
     }
 }
@@ -508,6 +528,10 @@ pub struct Env<'a> {
     pub nr_cpu_ids: u32,
     /// What a program attached through BTF is attached to (`bpf_check_attach_target()`).
     pub attach: crate::ctx::AttachTarget,
+    /// kfvm's warnings (deprecated kfuncs), by instruction: `(insn_idx, text)`.
+    pub warnings: Vec<(usize, String)>,
+    /// kfvm's hint for the rejection being reported (see [`CheckOptions::hints`]).
+    pub hint: Option<String>,
 }
 
 impl Env<'_> {

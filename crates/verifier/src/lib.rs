@@ -159,6 +159,12 @@ pub struct Verdict {
     /// instruction indexes of loads through BTF pointers and untrusted read-only memory, which
     /// must read 0 instead of faulting when run. Filled for accepted programs.
     pub probe_mem_insns: Vec<usize>,
+    /// kfvm's warnings (not the kernel's): calls of deprecated kfuncs, one line each, also in
+    /// the log at every level above 0.
+    pub warnings: Vec<String>,
+    /// kfvm's hints for a rejection (not the kernel's): what to do, one line each. In the log
+    /// right after the kernel's message when [`CheckOptions::hints`] is on.
+    pub hints: Vec<String>,
 }
 
 /// Verifies `insns`, returning the verdict and the log.
@@ -172,8 +178,22 @@ pub fn bpf_check_full(insns: &[RawInsn], opts: &CheckOptions, btf: Option<&dyn B
     let mut log = VerifierLog::with_size(opts.log_level, opts.log_size);
     let mut stats = Stats::default();
     let mut probe_mem_insns = Vec::new();
-    let mut result = run_passes(insns, opts, btf, &mut log, &mut stats, &mut probe_mem_insns);
+    let mut notes = Notes::default();
+    let mut result = run_passes(insns, opts, btf, &mut log, &mut stats, &mut probe_mem_insns, &mut notes);
+    let warnings: Vec<String> = notes.warnings.into_iter().map(|(_, w)| w).collect();
+    let hints: Vec<String> = match (&result, notes.hint) {
+        (Err(VerifyError::Rejected(_)), Some(h)) => vec![h],
+        _ => Vec::new(),
+    };
     if log.needed() {
+        if opts.hints {
+            for h in &hints {
+                log.push_str(&format!("hint: {h}\n"));
+            }
+        }
+        for w in &warnings {
+            log.push_str(&format!("warning: {w}\n"));
+        }
         if log.level() & log::LOG_STATS != 0 {
             log.push_str("verification time 0 usec\n");
             let d: Vec<String> = stats.stack_depth.iter().map(|d| d.to_string()).collect();
@@ -203,7 +223,14 @@ pub fn bpf_check_full(insns: &[RawInsn], opts: &CheckOptions, btf: Option<&dyn B
     if result.is_err() {
         probe_mem_insns.clear();
     }
-    Verdict { result, log: log.into_string(), stats, probe_mem_insns }
+    Verdict { result, log: log.into_string(), stats, probe_mem_insns, warnings, hints }
+}
+
+/// What the walk says besides the verdict: kfvm's warnings and hint.
+#[derive(Debug, Default)]
+struct Notes {
+    warnings: Vec<(usize, String)>,
+    hint: Option<String>,
 }
 
 /// A kernel-looking address for map `idx` (the log prints the resolved `lddw`).
@@ -267,12 +294,13 @@ fn run_passes(
     log: &mut VerifierLog,
     stats: &mut Stats,
     probe_mem_insns: &mut Vec<usize>,
+    notes: &mut Notes,
 ) -> Result<()> {
     if insns.is_empty() {
         return Err(VerifyError::reject(Errno::Inval, None, "program has no instructions"));
     }
     btf_func::check_btf_func_early(opts, log)?;
-    let (mut subprogs, _kfunc_calls) = cfg::add_subprog_and_kfunc(insns, opts.bpf_capable, log)?;
+    let (mut subprogs, _kfunc_calls) = cfg::add_subprog_and_kfunc(insns, opts, log)?;
     cfg::check_subprogs(insns, &mut subprogs, log)?;
     let func_info_aux = btf_func::check_btf_info(opts, &subprogs, log)?;
     resolve_pseudo_ldimm64(insns, log)?;
@@ -291,6 +319,8 @@ fn run_passes(
     let mut env = new_env(patched, aux, subprogs, opts, btf, taken_log);
     env.func_info_aux = func_info_aux;
     let r = run_walk(&mut env);
+    notes.warnings = std::mem::take(&mut env.warnings);
+    notes.hint = env.hint.take();
     stats.insn_processed = env.insn_processed;
     stats.max_states_per_insn = env.max_states_per_insn;
     stats.total_states = env.total_states;
@@ -359,6 +389,8 @@ pub(crate) fn new_env<'a>(
         fake_reg: state::RegState::not_init(),
         nr_cpu_ids: opts.nr_cpu_ids,
         attach: Default::default(),
+        warnings: Vec::new(),
+        hint: None,
     }
 }
 

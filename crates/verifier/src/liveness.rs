@@ -68,7 +68,7 @@ pub fn compute_postorder(env: &mut Env<'_>) {
 }
 
 /// Mirrors `compute_insn_live_regs()`: (use, def).
-fn insn_use_def(insns: &[RawInsn], idx: usize) -> (u16, u16) {
+fn insn_use_def(insns: &[RawInsn], idx: usize, opts: &crate::env::CheckOptions) -> (u16, u16) {
     let insn = insns[idx];
     let cls = insn.code & 7;
     let code = insn.code & 0xf0;
@@ -158,7 +158,7 @@ fn insn_use_def(insns: &[RawInsn], idx: usize) -> (u16, u16) {
                         use_ = ((1u16 << (n + 1)) - 1) & !1;
                     }
                 } else if insn.src() == 2 {
-                    if let Some(n) = crate::kfunc::kfunc_num_params(insn.imm, insn.off) {
+                    if let Some(n) = crate::kfunc::kfunc_num_params(opts, insn.imm, insn.off) {
                         use_ = ((1u16 << (n + 1)) - 1) & !1;
                     }
                 }
@@ -175,7 +175,7 @@ fn insn_use_def(insns: &[RawInsn], idx: usize) -> (u16, u16) {
 /// Mirrors `compute_live_registers()`, with the `Live regs before insn:` listing at level 2.
 pub fn compute_live_registers(env: &mut Env<'_>) {
     let n = env.insns.len();
-    let ud: Vec<(u16, u16)> = (0..n).map(|i| insn_use_def(&env.insns, i)).collect();
+    let ud: Vec<(u16, u16)> = (0..n).map(|i| insn_use_def(&env.insns, i, env.opts)).collect();
     let mut inn = vec![0u16; n];
     let mut out = vec![0u16; n];
     let mut changed = true;

@@ -357,7 +357,10 @@ impl Env<'_> {
         if !self.log.needed() {
             return;
         }
-        let s = insn_text(&self.insns, idx, self.allow_ptr_leaks);
+        let s = match &self.opts.kernel_btf {
+            Some(btf) => insn_text_with(&self.insns, idx, self.allow_ptr_leaks, &KernelKfuncNames(btf)),
+            None => insn_text(&self.insns, idx, self.allow_ptr_leaks),
+        };
         self.log.push_str(&s);
         self.log.push_str("\n");
     }
@@ -366,10 +369,36 @@ impl Env<'_> {
 /// The kernel's text of instruction `idx` with its opcode (`(b7) r0 = 0`), as `print_bpf_insn()`
 /// writes it; instructions kfvm cannot decode print as the kernel's `BUG_...` forms.
 pub fn insn_text(insns: &[RawInsn], idx: usize, allow_ptr_leaks: bool) -> String {
+    insn_text_with(insns, idx, allow_ptr_leaks, &kfvm_isa::disasm::NoSymbols)
+}
+
+/// [`insn_text`] with kfunc names from `syms` (the verifier's `disasm_kfunc_name`).
+pub fn insn_text_with(
+    insns: &[RawInsn],
+    idx: usize,
+    allow_ptr_leaks: bool,
+    syms: &dyn kfvm_isa::disasm::Symbols,
+) -> String {
     let opts = kfvm_isa::disasm::Options { opcode_prefix: true, allow_ptr_leaks, lossless: false };
     match kfvm_isa::decode(insns, idx) {
-        Ok(insn) => kfvm_isa::disasm::insn_to_string(&insn, &kfvm_isa::disasm::NoSymbols, opts),
+        Ok(insn) => kfvm_isa::disasm::insn_to_string(&insn, syms, opts),
         Err(_) => raw_text(insns[idx]),
+    }
+}
+
+/// Mirrors `disasm_kfunc_name()`: a kfunc's name from the kernel BTF.
+struct KernelKfuncNames<'a>(&'a kfvm_btf::Btf);
+
+impl kfvm_isa::disasm::Symbols for KernelKfuncNames<'_> {
+    fn call_name(&self, call: kfvm_isa::CallKind) -> Option<std::borrow::Cow<'_, str>> {
+        match call {
+            kfvm_isa::CallKind::Kfunc { btf_id, btf_off: 0 } if btf_id > 0 => self
+                .0
+                .get(btf_id as u32)
+                .filter(|f| f.kind() == kfvm_btf::Kind::Func)
+                .map(|f| std::borrow::Cow::Borrowed(f.name())),
+            _ => None,
+        }
     }
 }
 
