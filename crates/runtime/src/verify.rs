@@ -18,7 +18,7 @@ use kfvm_btf::{Btf, Kind};
 use kfvm_kfunc::KfuncRegistry;
 use kfvm_link::{LinkedObject, LinkedProgram};
 use kfvm_object::{FieldKind, KptrKind, MapDef, MapSource};
-use kfvm_verifier::env::{BtfRecord, KptrField, ProgBtf};
+use kfvm_verifier::env::{BtfRecord, KptrField, LineInfo, ProgBtf};
 use kfvm_verifier::{BtfEnv, CheckOptions, KfuncDesc, KfuncTable, MapInfo, BTF_PROG, BTF_VMLINUX};
 use std::sync::Arc;
 
@@ -135,6 +135,12 @@ pub fn check_options(
         sys_boot: env.caps.sys_boot,
         deny_deprecated: env.deny_deprecated,
         gpl_compatible: license_is_gpl_compatible(&obj.license),
+        hints: false,
+        line_info: prog
+            .line_info
+            .iter()
+            .map(|l| LineInfo { insn_off: l.insn_off, file: l.file.clone(), line: l.line() })
+            .collect(),
     })
 }
 
@@ -217,6 +223,11 @@ pub fn kfunc_table(registry: &KfuncRegistry, prog: &LinkedProgram) -> KfuncTable
             allowed: contains.is_some(),
             replacement: dep.and_then(|d| d.replacement.map(str::to_string)),
             removal: dep.and_then(|d| d.removed_in.map(|v| v.to_string())),
+            allowed_prog_types: if contains.is_some() {
+                Vec::new()
+            } else {
+                registry.allowed_prog_types(k.btf_id()).iter().map(|t| t.name().to_string()).collect()
+            },
         });
     }
     table

@@ -479,7 +479,8 @@ impl Env<'_> {
                     }
                     if self.cur.active_locks != 0
                         && ((src == 0 && insn.imm != 94 && insn.imm != 194)
-                            || (src == 2 && (insn.off != 0 || !crate::kfunc::kfunc_spin_allowed(self.opts, insn.imm))))
+                            || (src == 2
+                                && (insn.off != 0 || !crate::kfunc::kfunc_spin_allowed(self.opts, insn.imm))))
                     {
                         return Err(
                             self.reject(Errno::Inval, "function calls are not allowed while holding a lock")

@@ -20,12 +20,14 @@
 //! [`crate::Verdict::warnings`], a rejection with [`CheckOptions::deny_deprecated`]) and hints
 //! (one `hint:` line after the kernel's message, with [`CheckOptions::hints`]).
 
-use crate::btf_access::{bpf_type_has_unsafe_modifiers, is_rcu_reg, is_trusted_reg, BPF_REG_TRUSTED_MODIFIERS};
+use crate::btf_access::{
+    bpf_type_has_unsafe_modifiers, is_rcu_reg, is_trusted_reg, BPF_REG_TRUSTED_MODIFIERS,
+};
 use crate::call::{acquire_reference, check_func_arg_reg_off, release_reference};
 use crate::dynptr::{DynptrKfunc, InitializedDynptr};
-use crate::iter::IterMeta;
 use crate::env::{CheckOptions, Env, BTF_PROG, BTF_VMLINUX};
 use crate::error::{Errno, Result, VerifyError};
+use crate::iter::IterMeta;
 use crate::log::VerifierLog;
 use crate::mem::{check_helper_mem_access, check_mem_size_reg, Access, CallArgMeta};
 use crate::precision::mark_chain_precision;
@@ -373,7 +375,8 @@ fn btf_is_prog_ctx_type(btf: &Btf, t: &Type<'_>, prog_type: u32) -> bool {
 /// Whether pointer type `t` points to struct `name` (`__is_kfunc_ptr_arg_type()`).
 fn is_ptr_to_struct_named(btf: &Btf, t: &Type<'_>, name: &str) -> bool {
     t.kind() == Kind::Ptr
-        && btf_type_skip_modifiers(btf, t.size_or_type()).is_some_and(|p| p.kind() == Kind::Struct && p.name() == name)
+        && btf_type_skip_modifiers(btf, t.size_or_type())
+            .is_some_and(|p| p.kind() == Kind::Struct && p.name() == name)
 }
 
 /// Mirrors `btf_types_are_same()`.
@@ -687,7 +690,9 @@ pub fn check_kfunc_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) ->
             "{name}() may sleep: attach the program to a sleepable section (fentry.s/, lsm.s/, \
              uprobe.s/, syscall) or call a non-sleeping variant"
         ));
-        return Err(env.reject(Errno::Acces, format!("program must be sleepable to call sleepable kfunc {name}")));
+        return Err(
+            env.reject(Errno::Acces, format!("program must be sleepable to call sleepable kfunc {name}"))
+        );
     }
     check_kfunc_args(env, &mut meta, *insn_idx as usize)?;
     if matches!(
@@ -716,7 +721,8 @@ pub fn check_kfunc_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) ->
             });
             env.cur.active_rcu_locks = 0;
         } else if sleepable {
-            env.hint = Some(format!("call {name}() after bpf_rcu_read_unlock(), outside the RCU read section"));
+            env.hint =
+                Some(format!("call {name}() after bpf_rcu_read_unlock(), outside the RCU read section"));
             return Err(env.reject(
                 Errno::Acces,
                 format!("kernel func {name} is sleepable within rcu_read_lock region"),
@@ -725,7 +731,8 @@ pub fn check_kfunc_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) ->
     } else if rcu_lock {
         env.cur.active_rcu_locks = 1;
     } else if rcu_unlock {
-        env.hint = Some("every bpf_rcu_read_unlock() needs a bpf_rcu_read_lock() before it on its path".into());
+        env.hint =
+            Some("every bpf_rcu_read_unlock() needs a bpf_rcu_read_lock() before it on its path".into());
         return Err(env.reject(Errno::Inval, format!("unmatched rcu read unlock (kernel function {name})")));
     }
     if env.cur.active_preempt_locks != 0 {
@@ -743,7 +750,8 @@ pub fn check_kfunc_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) ->
     } else if preempt_disable {
         env.cur.active_preempt_locks += 1;
     } else if preempt_enable {
-        env.hint = Some("every bpf_preempt_enable() needs a bpf_preempt_disable() before it on its path".into());
+        env.hint =
+            Some("every bpf_preempt_enable() needs a bpf_preempt_disable() before it on its path".into());
         return Err(env.reject(
             Errno::Inval,
             format!("unmatched attempt to enable preemption (kernel function {name})"),
@@ -751,11 +759,15 @@ pub fn check_kfunc_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) ->
     }
     if env.cur.active_irq_id != 0 && sleepable {
         env.hint = Some(format!("call {name}() after bpf_local_irq_restore(), with IRQs enabled"));
-        return Err(env.reject(Errno::Acces, format!("kernel func {name} is sleepable within IRQ-disabled region")));
+        return Err(
+            env.reject(Errno::Acces, format!("kernel func {name} is sleepable within IRQ-disabled region"))
+        );
     }
     if meta.is_kfunc_rcu_protected() && !crate::iter::in_rcu_cs(env) {
         env.hint = Some(format!("call {name}() between bpf_rcu_read_lock() and bpf_rcu_read_unlock()"));
-        return Err(env.reject(Errno::Acces, format!("kernel func {name} requires RCU critical section protection")));
+        return Err(
+            env.reject(Errno::Acces, format!("kernel func {name} requires RCU critical section protection"))
+        );
     }
     if meta.release_regno != 0 {
         let reg = env.reg(meta.release_regno).clone();
@@ -769,10 +781,8 @@ pub fn check_kfunc_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) ->
             ));
         }
     }
-    if matches!(
-        name.as_str(),
-        "bpf_list_push_front_impl" | "bpf_list_push_back_impl" | "bpf_rbtree_add_impl"
-    ) {
+    if matches!(name.as_str(), "bpf_list_push_front_impl" | "bpf_list_push_back_impl" | "bpf_rbtree_add_impl")
+    {
         return Err(VerifyError::Unsupported(format!("the graph API ({name})")));
     }
     let cap = env.bpf_capable;
@@ -801,7 +811,10 @@ fn set_kfunc_ret(env: &mut Env<'_>, meta: &mut KfuncCallArgMeta, insn_idx: u32) 
         && btf_type_skip_modifiers(&btf, t.size_or_type()).is_some_and(|p| btf_type_is_struct(&p));
     if meta.is_kfunc_acquire()
         && !is_struct_ptr
-        && !matches!(name.as_str(), "bpf_obj_new_impl" | "bpf_percpu_obj_new_impl" | "bpf_refcount_acquire_impl")
+        && !matches!(
+            name.as_str(),
+            "bpf_obj_new_impl" | "bpf_percpu_obj_new_impl" | "bpf_refcount_acquire_impl"
+        )
     {
         return Err(env.reject(Errno::Inval, "acquire kernel function does not return PTR_TO_BTF_ID"));
     }
@@ -923,7 +936,8 @@ pub fn check_special_kfunc(env: &mut Env<'_>, meta: &mut KfuncCallArgMeta) -> Re
                 r.btf = BTF_VMLINUX;
                 r.btf_id = id as u32;
             } else {
-                let msg = "only struct or void is supported as the target type of bpf_rdonly_cast".to_string();
+                let msg =
+                    "only struct or void is supported as the target type of bpf_rdonly_cast".to_string();
                 return Err(env.reject(Errno::Inval, msg));
             }
             Ok(true)
@@ -1037,7 +1051,8 @@ pub fn get_kfunc_ptr_arg_type(
     let mut arg_mem_size = false;
     if argno + 1 < args.len() {
         let next = env.reg(regno + 1).clone();
-        if is_kfunc_arg_mem_size(btf, &args[argno + 1], &next) || is_kfunc_arg_const_mem_size(btf, &args[argno + 1], &next)
+        if is_kfunc_arg_mem_size(btf, &args[argno + 1], &next)
+            || is_kfunc_arg_const_mem_size(btf, &args[argno + 1], &next)
         {
             arg_mem_size = true;
         }
@@ -1091,7 +1106,12 @@ fn process_kf_arg_ptr_to_btf_id(
     } else {
         match reg2btf_id(meta.kbtf(), reg.ty) {
             Some(id) => (BTF_VMLINUX, id),
-            None => return Err(VerifyError::Unsupported(format!("BTF type of {} registers", reg_type_str(reg.ty)))),
+            None => {
+                return Err(VerifyError::Unsupported(format!(
+                    "BTF type of {} registers",
+                    reg_type_str(reg.ty)
+                )))
+            }
         }
     };
     let Some(rbtf) = btf_of(env.opts, reg_btf) else {
@@ -1215,7 +1235,9 @@ pub fn leak_hint(env: &Env<'_>) -> Option<String> {
     let release = match by.as_str() {
         "bpf_ringbuf_reserve" => "bpf_ringbuf_submit() or bpf_ringbuf_discard()".to_string(),
         n if n.starts_with("bpf_task_") => "bpf_task_release()".to_string(),
-        n if n.starts_with("bpf_cgroup_") || n == "bpf_task_get_cgroup1" => "bpf_cgroup_release()".to_string(),
+        n if n.starts_with("bpf_cgroup_") || n == "bpf_task_get_cgroup1" => {
+            "bpf_cgroup_release()".to_string()
+        }
         n if n.starts_with("bpf_cpumask_") => "bpf_cpumask_release()".to_string(),
         n if n.starts_with("bpf_obj_new") || n.starts_with("bpf_percpu_obj_new") => {
             "bpf_obj_drop()".to_string()
@@ -1232,12 +1254,18 @@ pub fn leak_hint(env: &Env<'_>) -> Option<String> {
 /// The hint for a possibly-NULL argument: where the pointer came from.
 fn null_hint(env: &Env<'_>, meta: &KfuncCallArgMeta, reg: &RegState) -> String {
     let origin = if reg.ref_obj_id != 0 {
-        env.cur.refs.iter().find(|r| r.id == reg.ref_obj_id).and_then(|r| call_name_at(env, r.insn_idx as usize))
+        env.cur
+            .refs
+            .iter()
+            .find(|r| r.id == reg.ref_obj_id)
+            .and_then(|r| call_name_at(env, r.insn_idx as usize))
     } else {
         None
     };
     match origin {
-        Some(f) => format!("check the result of {f}() against NULL before passing it to {}()", meta.func_name),
+        Some(f) => {
+            format!("check the result of {f}() against NULL before passing it to {}()", meta.func_name)
+        }
         None if reg.is_null() => format!("{}() does not take NULL here", meta.func_name),
         None => format!("check the pointer against NULL before passing it to {}()", meta.func_name),
     }
@@ -1305,7 +1333,9 @@ pub fn check_kfunc_args(env: &mut Env<'_>, meta: &mut KfuncCallArgMeta, insn_idx
                 if meta.r0_size != 0 {
                     // The kernel's message has no newline.
                     verbose!(env.log, "2 or more rdonly/rdwr_buf_size parameters for kfunc");
-                    return Err(env.rejected(Errno::Inval, "2 or more rdonly/rdwr_buf_size parameters for kfunc"));
+                    return Err(
+                        env.rejected(Errno::Inval, "2 or more rdonly/rdwr_buf_size parameters for kfunc")
+                    );
                 }
                 if !reg.s.var_off.is_const() {
                     return Err(env.reject(Errno::Inval, format!("R{regno} is not a const")));
@@ -1339,7 +1369,9 @@ pub fn check_kfunc_args(env: &mut Env<'_>, meta: &mut KfuncCallArgMeta, insn_idx
             }
         }
         let Some(mut ref_t) = btf_type_skip_modifiers(&btf, t.size_or_type()) else {
-            return Err(env.verifier_bug(format!("kfunc {} arg#{i} points to an unknown type", meta.func_name)));
+            return Err(
+                env.verifier_bug(format!("kfunc {} arg#{i} points to an unknown type", meta.func_name))
+            );
         };
         let kf_arg_type = get_kfunc_ptr_arg_type(env, meta, &t, &ref_t, &args, i)?;
         if kf_arg_type == KfuncArgType::Null {
@@ -1351,7 +1383,9 @@ pub fn check_kfunc_args(env: &mut Env<'_>, meta: &mut KfuncCallArgMeta, insn_idx
                 return Err(env.reject(Errno::Inval, format!("pointer in R{regno} isn't map pointer")));
             }
             if meta.map != 0 {
-                return Err(VerifyError::Unsupported("kfuncs taking maps with workqueues or task_work".into()));
+                return Err(VerifyError::Unsupported(
+                    "kfuncs taking maps with workqueues or task_work".into(),
+                ));
             }
             meta.map = reg.map;
             meta.map_uid = reg.map_uid;
@@ -1396,16 +1430,20 @@ pub fn check_kfunc_args(env: &mut Env<'_>, meta: &mut KfuncCallArgMeta, insn_idx
                 let mut ref_id = ref_t.id();
                 if kf_arg_type == KfuncArgType::Map {
                     let Some(id) = reg2btf_id(&btf, CONST_PTR_TO_MAP) else {
-                        return Err(VerifyError::Unsupported("struct bpf_map is not in the kernel BTF".into()));
+                        return Err(VerifyError::Unsupported(
+                            "struct bpf_map is not in the kernel BTF".into(),
+                        ));
                     };
                     ref_id = id;
                     ref_t = btf.get(id).expect("found by name");
                 }
-                if (base_type(reg.ty) != PTR_TO_BTF_ID || (bpf_type_has_unsafe_modifiers(reg.ty) && !is_rcu_reg(&reg)))
+                if (base_type(reg.ty) != PTR_TO_BTF_ID
+                    || (bpf_type_has_unsafe_modifiers(reg.ty) && !is_rcu_reg(&reg)))
                     && !reg2btf_ids_has(reg.ty)
                 {
                     verbose!(env.log, "arg#{i} is {} ", reg_type_str(reg.ty));
-                    let expected = reg_type_str(base_type(reg.ty) | (type_flag(reg.ty) & BPF_REG_TRUSTED_MODIFIERS));
+                    let expected =
+                        reg_type_str(base_type(reg.ty) | (type_flag(reg.ty) & BPF_REG_TRUSTED_MODIFIERS));
                     verbose!(env.log, "expected {expected} or socket\n");
                     env.hint = Some(untrusted_hint(env, meta, &reg));
                     return Err(env.rejected(
@@ -1435,7 +1473,11 @@ pub fn check_kfunc_args(env: &mut Env<'_>, meta: &mut KfuncCallArgMeta, insn_idx
                 if !reg.is_null() || !btf_param_match_suffix(&arg, "__opt") {
                     if let Err(e) = check_kfunc_mem_size_reg(env, regno + 1) {
                         if let VerifyError::Rejected(_) = e {
-                            verbose!(env.log, "arg#{i} arg#{} memory, len pair leads to invalid memory access\n", i + 1);
+                            verbose!(
+                                env.log,
+                                "arg#{i} arg#{} memory, len pair leads to invalid memory access\n",
+                                i + 1
+                            );
                         }
                         return Err(e);
                     }
@@ -1445,7 +1487,9 @@ pub fn check_kfunc_args(env: &mut Env<'_>, meta: &mut KfuncCallArgMeta, insn_idx
                         return Err(env.verifier_bug("only one constant argument permitted"));
                     }
                     if !size_reg.s.var_off.is_const() {
-                        return Err(env.reject(Errno::Inval, format!("R{} must be a known constant", regno + 1)));
+                        return Err(
+                            env.reject(Errno::Inval, format!("R{} must be a known constant", regno + 1))
+                        );
                     }
                     meta.arg_constant = Some(size_reg.s.var_off.value);
                 }
@@ -1465,12 +1509,17 @@ pub fn check_kfunc_args(env: &mut Env<'_>, meta: &mut KfuncCallArgMeta, insn_idx
             }
             KfuncArgType::IrqFlag => {
                 if reg.ty != PTR_TO_STACK {
-                    return Err(env.reject(Errno::Inval, format!("arg#{i} doesn't point to an irq flag on stack")));
+                    return Err(
+                        env.reject(Errno::Inval, format!("arg#{i} doesn't point to an irq flag on stack"))
+                    );
                 }
                 process_irq_flag(env, meta, regno)?;
             }
             KfuncArgType::Workqueue | KfuncArgType::TaskWork | KfuncArgType::ResSpinLock => {
-                return Err(VerifyError::Unsupported(format!("{kf_arg_type:?} arguments of {}", meta.func_name)));
+                return Err(VerifyError::Unsupported(format!(
+                    "{kf_arg_type:?} arguments of {}",
+                    meta.func_name
+                )));
             }
             KfuncArgType::Null => {}
         }
@@ -1482,7 +1531,10 @@ pub fn check_kfunc_args(env: &mut Env<'_>, meta: &mut KfuncCallArgMeta, insn_idx
             "{name}() releases a reference: pass it a pointer returned by an acquiring kfunc, not a \
              borrowed or already released one"
         ));
-        return Err(env.reject(Errno::Inval, format!("release kernel function {name} expects refcounted PTR_TO_BTF_ID")));
+        return Err(env.reject(
+            Errno::Inval,
+            format!("release kernel function {name} expects refcounted PTR_TO_BTF_ID"),
+        ));
     }
     Ok(())
 }
@@ -1520,7 +1572,12 @@ fn check_reg_const_str(env: &mut Env<'_>, regno: usize) -> Result<()> {
 }
 
 /// `KF_ARG_PTR_TO_ALLOC_BTF_ID`: an object of `bpf_obj_new` ([`crate::obj::process_alloc_arg`]).
-fn check_kfunc_arg_alloc(env: &mut Env<'_>, meta: &mut KfuncCallArgMeta, _regno: usize, argno: usize) -> Result<()> {
+fn check_kfunc_arg_alloc(
+    env: &mut Env<'_>,
+    meta: &mut KfuncCallArgMeta,
+    _regno: usize,
+    argno: usize,
+) -> Result<()> {
     let (btf, id) = crate::obj::process_alloc_arg(env, argno, crate::obj::obj_kfunc_kind(&meta.func_name))?;
     if meta.btf == BTF_VMLINUX {
         meta.arg_btf = btf;
@@ -1539,7 +1596,14 @@ fn check_kfunc_arg_dynptr(
     insn_idx: usize,
 ) -> Result<()> {
     let kind = DynptrKfunc::of(&meta.func_name);
-    crate::dynptr::process_kfunc_dynptr_arg(env, regno, insn_idx as u32, uninit, kind, &mut meta.initialized_dynptr)
+    crate::dynptr::process_kfunc_dynptr_arg(
+        env,
+        regno,
+        insn_idx as u32,
+        uninit,
+        kind,
+        &mut meta.initialized_dynptr,
+    )
 }
 
 /// `KF_ARG_PTR_TO_ITER`: [`crate::iter::process_iter_arg`].
@@ -1613,7 +1677,9 @@ fn process_irq_flag(env: &mut Env<'_>, meta: &KfuncCallArgMeta, regno: usize) ->
             Err(_) => false,
         };
         if !valid {
-            return Err(env.reject(Errno::Inval, format!("expected uninitialized irq flag as arg#{}", regno - 1)));
+            return Err(
+                env.reject(Errno::Inval, format!("expected uninitialized irq flag as arg#{}", regno - 1))
+            );
         }
         let idx = env.insn_idx as usize;
         crate::mem::check_mem_access(env, idx, regno, 0, 0x18, Access::Write, -1, false, false)?;
@@ -1644,10 +1710,8 @@ fn process_irq_flag(env: &mut Env<'_>, meta: &KfuncCallArgMeta, regno: usize) ->
             }
             _ => {
                 env.hint = Some("pass the flag a bpf_local_irq_save() on this path filled".into());
-                return Err(env.reject(
-                    Errno::Inval,
-                    format!("expected an initialized irq flag as arg#{}", regno - 1),
-                ));
+                return Err(env
+                    .reject(Errno::Inval, format!("expected an initialized irq flag as arg#{}", regno - 1)));
             }
         };
         // mark_irq_flag_read()
@@ -1671,7 +1735,9 @@ fn process_irq_flag(env: &mut Env<'_>, meta: &KfuncCallArgMeta, regno: usize) ->
             let at = env.cur.refs.iter().find(|r| r.id == active).map_or(0, |r| r.insn_idx);
             return Err(env.reject(
                 Errno::Acces,
-                format!("cannot restore irq state out of order, expected id={active} acquired at insn_idx={at}"),
+                format!(
+                    "cannot restore irq state out of order, expected id={active} acquired at insn_idx={at}"
+                ),
             ));
         }
         // release_irq_state()
