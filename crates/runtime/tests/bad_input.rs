@@ -65,7 +65,9 @@ fn xdp_needs_a_packet() {
 
 #[test]
 fn checked_runs_track_references_as_the_verifier_would() {
-    let (kernel, rt, audit, _) = support::setup("retval.bpf.o", &support::doc_model(), KernelConfig::small());
+    let opts = LoadOptions { no_verify: true, only: None };
+    let (kernel, rt, audit, _) =
+        support::setup_with("unverified.bpf.o", &support::doc_model(), KernelConfig::small(), &opts);
     let e = rt.test_run("double_release", &[], None, 1).unwrap_err().to_string();
     assert!(
         e.contains("kfunc bpf_task_release: arg#0: the program releases a reference to a task_struct"),

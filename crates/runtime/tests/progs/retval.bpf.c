@@ -339,26 +339,3 @@ int stress_cgroup(struct stress_args *a)
 	bpf_cgroup_release(c);
 	return r;
 }
-
-/* ---- for tests/bad_input.rs: what the verifier would refuse, caught by checked runs ---- */
-
-SEC("syscall")
-int double_release(void *ctx)
-{
-	struct task_struct *t = bpf_task_from_pid(pid_of(ctx));
-
-	if (!t)
-		return -2;
-	bpf_task_release(t);
-	bpf_task_release(t);
-	return 0;
-}
-
-SEC("syscall")
-int leak_reference(void *ctx)
-{
-	struct task_struct *t = bpf_task_from_pid(pid_of(ctx));
-
-	return t ? 1 : 0;
-}
-

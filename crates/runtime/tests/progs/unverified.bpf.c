@@ -3,6 +3,9 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
+
 char _license[] SEC("license") = "GPL";
 
 /* Reads an int at the address the context gives: through a live object it reads the object;
@@ -21,4 +24,29 @@ int poke(u64 *ctx)
 {
 	*(int *)ctx[0] = 1;
 	return 0;
+}
+
+/* Releases a reference twice: the verifier refuses the second release ("arg#0 pointer type
+ * STRUCT task_struct must point to scalar, or struct with scalar": the released pointer is a
+ * scalar); a checked run ends at it ("releases a reference ... it does not own"). */
+SEC("syscall")
+int double_release(void *ctx)
+{
+	struct task_struct *t = bpf_task_from_pid(ctx ? *(s32 *)ctx : 1);
+
+	if (!t)
+		return -2;
+	bpf_task_release(t);
+	bpf_task_release(t);
+	return 0;
+}
+
+/* Keeps a reference: the verifier refuses the exit ("Unreleased reference"); a checked run
+ * reports it and releases it. */
+SEC("syscall")
+int leak_reference(void *ctx)
+{
+	struct task_struct *t = bpf_task_from_pid(ctx ? *(s32 *)ctx : 1);
+
+	return t ? 1 : 0;
 }
