@@ -120,6 +120,9 @@ pub enum KfuncArgType {
     ResSpinLock,
     /// `KF_ARG_PTR_TO_TASK_WORK`.
     TaskWork,
+    /// `KF_ARG_PTR_TO_KPTR` (Linux ≤ 6.3, kfvm's legacy `KF_KPTR_GET` kfuncs): argument 0, the
+    /// address of a referenced kptr field of a map value.
+    Kptr,
 }
 
 /// Mirrors `struct bpf_kfunc_call_arg_meta`: what `check_kfunc_args()` learns of a call.
@@ -416,7 +419,7 @@ fn btf_struct_walk_to_struct(btf: &Btf, id: u32, off: u32) -> Option<u32> {
             }
             if mt.kind() == Kind::Array {
                 let a = mt.array().unwrap_or_default();
-                let Some(et) = btf_type_skip_modifiers(btf, a.elem_type) else { return None };
+                let et = btf_type_skip_modifiers(btf, a.elem_type)?;
                 let esize = btf.resolve_size(et.id()).unwrap_or(0);
                 if esize == 0 || !btf_type_is_struct(&et) {
                     return None;
@@ -996,6 +999,14 @@ pub fn get_kfunc_ptr_arg_type(
     if btf_param_match_suffix(arg, "__alloc") {
         return Ok(KfuncArgType::AllocBtfId);
     }
+    // is_kfunc_arg_kptr_get() of Linux 6.3, for kfvm's legacy KF_KPTR_GET kfuncs.
+    if meta.has(kf::KPTR_GET) && argno == 0 {
+        if ref_t.kind() != Kind::Ptr {
+            let msg = format!("arg#0 BTF type must be a double pointer for {} kfunc", meta.func_name);
+            return Err(env.reject(Errno::Inval, msg));
+        }
+        return Ok(KfuncArgType::Kptr);
+    }
     if btf_param_match_suffix(arg, "__refcounted_kptr") {
         return Ok(KfuncArgType::RefcountedKptr);
     }
@@ -1136,6 +1147,38 @@ fn process_kf_arg_ptr_to_btf_id(
             btf_type_str(&reg_ref_t),
             reg_ref_tname
         );
+        return Err(env.reject(Errno::Inval, msg));
+    }
+    Ok(())
+}
+
+/// Mirrors `process_kf_arg_ptr_to_kptr()` of Linux 6.3 (kfvm's legacy `KF_KPTR_GET`): the map
+/// value holds a referenced kptr at the register's constant offset, of the type the kfunc's
+/// double pointer names.
+fn process_kf_arg_ptr_to_kptr(
+    env: &mut Env<'_>,
+    meta: &KfuncCallArgMeta,
+    regno: usize,
+    ref_t: &Type<'_>,
+    argno: usize,
+) -> Result<()> {
+    let reg = env.reg(regno).clone();
+    if !reg.s.var_off.is_const() {
+        return Err(env.reject(Errno::Inval, "arg#0 must have constant offset"));
+    }
+    let off = reg.off as i64 + reg.s.var_off.value as i64;
+    let field = env.map(reg.map).record.kptrs.iter().find(|k| k.off as i64 == off).copied();
+    let Some(field) = field.filter(|k| k.referenced) else {
+        return Err(env.reject(Errno::Inval, format!("arg#0 no referenced kptr at map value offset={off}")));
+    };
+    let btf = meta.kbtf();
+    let Some(target) = btf_type_skip_modifiers(btf, ref_t.size_or_type()) else {
+        return Err(env.verifier_bug("KF_KPTR_GET argument points to an unknown type"));
+    };
+    let (tid, tstr, tname) = (target.id(), btf_type_str(&target), target.name().to_string());
+    if !btf_struct_ids_match(env.opts, field.btf, field.btf_id, 0, meta.btf, tid, true) {
+        let msg =
+            format!("kernel function {} args#{argno} expected pointer to {tstr} {tname}", meta.func_name);
         return Err(env.reject(Errno::Inval, msg));
     }
     Ok(())
@@ -1515,6 +1558,12 @@ pub fn check_kfunc_args(env: &mut Env<'_>, meta: &mut KfuncCallArgMeta, insn_idx
                 }
                 process_irq_flag(env, meta, regno)?;
             }
+            KfuncArgType::Kptr => {
+                if reg.ty != PTR_TO_MAP_VALUE {
+                    return Err(env.reject(Errno::Inval, "arg#0 expected pointer to map value"));
+                }
+                process_kf_arg_ptr_to_kptr(env, meta, regno, &ref_t, i)?;
+            }
             KfuncArgType::Workqueue | KfuncArgType::TaskWork | KfuncArgType::ResSpinLock => {
                 return Err(VerifyError::Unsupported(format!(
                     "{kf_arg_type:?} arguments of {}",
@@ -1562,7 +1611,7 @@ fn get_kern_ctx_btf_id(env: &mut Env<'_>) -> Result<u32> {
 fn check_reg_const_str(env: &mut Env<'_>, regno: usize) -> Result<()> {
     let reg = env.reg(regno).clone();
     let map = env.map(reg.map).clone();
-    if !(map.frozen && map.map_flags & crate::env::BPF_F_RDONLY_PROG != 0) && !map.frozen {
+    if !map.frozen {
         return Err(env.reject(Errno::Acces, format!("R{regno} does not point to a readonly map'")));
     }
     if !reg.s.var_off.is_const() {
