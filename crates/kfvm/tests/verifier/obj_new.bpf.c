@@ -1,0 +1,149 @@
+// Objects the program allocates from its own BTF types (bpf_obj_new_impl, bpf_obj_drop_impl):
+// field accesses, leaks, releases, and the mistakes the verifier refuses. Rebuild: ./build.sh
+#include "vmlinux.h"
+#include "kfvm_uapi.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "kfvm_misc.h"
+
+
+#define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))
+#define bpf_obj_drop(p) bpf_obj_drop_impl(p, NULL)
+
+char _license[] SEC("license") = "GPL";
+
+struct point {
+	long x;
+	long y;
+};
+
+struct obj_sample {
+	int id;
+	struct point pts[2];
+	char tag[4];
+};
+
+SEC("syscall")
+__success __retval(7)
+int obj_new_drop(void *ctx)
+{
+	struct point *p = bpf_obj_new(struct point);
+	long r;
+
+	if (!p)
+		return 0;
+	p->x = 3;
+	p->y = 4;
+	r = p->x + p->y;
+	bpf_obj_drop(p);
+	return r;
+}
+
+SEC("syscall")
+__success __retval(42)
+int obj_nested_fields(void *ctx)
+{
+	struct obj_sample *s = bpf_obj_new(struct obj_sample);
+	int r;
+
+	if (!s)
+		return 0;
+	s->id = 40;
+	s->pts[1].y = 2;
+	s->tag[3] = 'x';
+	r = s->id + s->pts[1].y;
+	bpf_obj_drop(s);
+	return r;
+}
+
+SEC("syscall")
+__failure __msg("Unreleased reference id=")
+int obj_leak(void *ctx)
+{
+	struct point *p = bpf_obj_new(struct point);
+
+	if (!p)
+		return 0;
+	p->x = 1;
+	return 0;
+}
+
+SEC("syscall")
+__failure __msg("invalid mem access 'ptr_or_null_'")
+int obj_no_null_check(void *ctx)
+{
+	struct point *p = bpf_obj_new(struct point);
+
+	p->x = 1;
+	bpf_obj_drop(p);
+	return 0;
+}
+
+SEC("syscall")
+__failure __msg("invalid mem access 'scalar'")
+int obj_use_after_drop(void *ctx)
+{
+	struct point *p = bpf_obj_new(struct point);
+
+	if (!p)
+		return 0;
+	bpf_obj_drop(p);
+	return p->x;
+}
+
+SEC("syscall")
+__failure __msg("access beyond struct point at off 16 size 8")
+int obj_out_of_bounds(void *ctx)
+{
+	struct point *p = bpf_obj_new(struct point);
+	long r;
+
+	if (!p)
+		return 0;
+	r = ((long *)p)[2];
+	bpf_obj_drop(p);
+	return r;
+}
+
+SEC("syscall")
+__failure __msg("R1 must be referenced or trusted")
+int obj_drop_stack(void *ctx)
+{
+	struct point pt = {};
+
+	bpf_obj_drop(&pt);
+	return 0;
+}
+
+SEC("syscall")
+__failure __msg("bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct")
+int obj_new_not_struct(void *ctx)
+{
+	long *p = bpf_obj_new_impl(bpf_core_type_id_local(long), NULL);
+
+	if (p)
+		bpf_obj_drop(p);
+	return 0;
+}
+
+SEC("syscall")
+__failure __msg("must have zero offset when passed to release func or trusted arg to kfunc")
+int obj_drop_offset(void *ctx)
+{
+	struct point *p = bpf_obj_new(struct point);
+
+	if (!p)
+		return 0;
+	bpf_obj_drop(&p->y);
+	return 0;
+}
+
+SEC("syscall")
+__failure __msg("Possibly NULL pointer passed to trusted arg0")
+int obj_drop_maybe_null(void *ctx)
+{
+	struct point *p = bpf_obj_new(struct point);
+
+	bpf_obj_drop(p);
+	return 0;
+}
