@@ -106,7 +106,9 @@ fn retval_annotations_hold_on_a_snapshot_of_this_machine() {
 
 #[test]
 fn dynptr_over_memory_in_kfvm() {
-    let (kernel, rt, audit, _) = support::setup("retval.bpf.o", &support::doc_model(), KernelConfig::small());
+    let opts = kfvm_runtime::LoadOptions { no_verify: true, only: None };
+    let (kernel, rt, audit, _) =
+        support::setup_with("unverified.bpf.o", &support::doc_model(), KernelConfig::small(), &opts);
     assert_eq!(rt.test_run("dynptr_mem", &[], None, 1).unwrap().retval, 0x1234);
     support::leak_audit(&kernel, rt, &audit);
 }

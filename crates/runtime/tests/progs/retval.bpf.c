@@ -187,27 +187,6 @@ int loop_sum(void *ctx)
 	return n * 100 + sum + 800;
 }
 
-/* A dynptr over stack memory: write, read back, bounds. (No __retval: the kernel's verifier
- * refuses stack memory for bpf_dynptr_from_mem, "Unsupported reg type fp"; kfvm's checked mode
- * runs it, tests/retval.rs checks it there.) */
-SEC("syscall")
-int dynptr_mem(void *ctx)
-{
-	struct bpf_dynptr d;
-	char buf[16] = {};
-	u16 v = 0x1234, out = 0;
-
-	if (bpf_dynptr_from_mem(buf, sizeof(buf), 0, &d))
-		return -1;
-	if (bpf_dynptr_write(&d, 14, &v, sizeof(v), 0))
-		return -2;
-	if (bpf_dynptr_write(&d, 15, &v, sizeof(v), 0) != -7)
-		return -3;
-	if (bpf_dynptr_read(&out, sizeof(out), &d, 14, 0))
-		return -4;
-	return out;
-}
-
 /* RCU region around a task walk: pid 1's parent is the idle task (pid 0), anyone else's is not. */
 SEC("syscall") __retval(0)
 int rcu_walk(void *ctx)

@@ -50,3 +50,24 @@ int leak_reference(void *ctx)
 
 	return t ? 1 : 0;
 }
+
+/* A dynptr over stack memory: write, read back, bounds. The kernel's verifier (and kfvm's)
+ * refuses stack memory for bpf_dynptr_from_mem ("Unsupported reg type fp"); a checked run runs
+ * it, tests/retval.rs checks it there. */
+SEC("syscall")
+int dynptr_mem(void *ctx)
+{
+	struct bpf_dynptr d;
+	char buf[16] = {};
+	u16 v = 0x1234, out = 0;
+
+	if (bpf_dynptr_from_mem(buf, sizeof(buf), 0, &d))
+		return -1;
+	if (bpf_dynptr_write(&d, 14, &v, sizeof(v), 0))
+		return -2;
+	if (bpf_dynptr_write(&d, 15, &v, sizeof(v), 0) != -7)
+		return -3;
+	if (bpf_dynptr_read(&out, sizeof(out), &d, 14, 0))
+		return -4;
+	return out;
+}
