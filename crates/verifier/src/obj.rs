@@ -6,7 +6,9 @@
 
 use crate::env::{Env, BTF_PROG};
 use crate::error::{Errno, Result};
+use crate::log::VerifierLog;
 use crate::state::*;
+use crate::verbose;
 
 /// Which `_impl` kfunc an allocated-object argument or return belongs to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -41,7 +43,7 @@ pub fn mark_obj_new_ret(env: &mut Env<'_>, kind: ObjKfunc, local_type_id: Option
         );
     };
     if kind == ObjKfunc::Percpu {
-        if !btf_type_is_scalar_struct(pbtf, ret_t.id(), 0) {
+        if !btf_type_is_scalar_struct(&mut env.log, pbtf, ret_t.id(), 0) {
             return Err(env
                 .reject(Errno::Inval, "bpf_percpu_obj_new type ID argument must be of a struct of scalars"));
         }
@@ -65,9 +67,9 @@ pub fn mark_obj_new_ret(env: &mut Env<'_>, kind: ObjKfunc, local_type_id: Option
 
 /// Mirrors `__btf_type_is_scalar_struct()`: a struct whose members are scalars, non-empty
 /// arrays of scalars or such structs, nested at most 3 levels.
-pub fn btf_type_is_scalar_struct(btf: &kfvm_btf::Btf, id: u32, rec: u32) -> bool {
+pub fn btf_type_is_scalar_struct(log: &mut VerifierLog, btf: &kfvm_btf::Btf, id: u32, rec: u32) -> bool {
     let Ok(t) = btf.skip_mods_and_typedefs(id) else { return false };
-    if t.kind() != kfvm_btf::Kind::Struct {
+    if !matches!(t.kind(), kfvm_btf::Kind::Struct | kfvm_btf::Kind::Union) {
         return false;
     }
     for m in t.members() {
@@ -82,8 +84,12 @@ pub fn btf_type_is_scalar_struct(btf: &kfvm_btf::Btf, id: u32, rec: u32) -> bool
         }
         match mt.kind() {
             kfvm_btf::Kind::Int | kfvm_btf::Kind::Enum => {}
-            kfvm_btf::Kind::Struct => {
-                if rec >= 3 || !btf_type_is_scalar_struct(btf, mt.id(), rec + 1) {
+            kfvm_btf::Kind::Struct | kfvm_btf::Kind::Union => {
+                if rec >= 3 {
+                    verbose!(log, "max struct nesting depth exceeded\n");
+                    return false;
+                }
+                if !btf_type_is_scalar_struct(log, btf, mt.id(), rec + 1) {
                     return false;
                 }
             }

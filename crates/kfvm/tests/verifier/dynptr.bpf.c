@@ -189,3 +189,95 @@ int slice_buffer_too_small(struct xdp_md *ctx)
 	p = bpf_dynptr_slice(&ptr, 0, buf, 16);
 	return p ? XDP_PASS : XDP_DROP;
 }
+
+/* The dynptr kfuncs that look at or reshape a dynptr. */
+SEC("xdp")
+__success __retval(2)
+int xdp_dynptr_ops(struct xdp_md *ctx)
+{
+	struct bpf_dynptr ptr, clone;
+	unsigned char *p;
+	u32 n;
+
+	bpf_dynptr_from_xdp(ctx, 0, &ptr);
+	if (bpf_dynptr_is_null(&ptr) || bpf_dynptr_is_rdonly(&ptr))
+		return XDP_DROP;
+	n = bpf_dynptr_size(&ptr);
+	if (n < 14)
+		return XDP_DROP;
+	bpf_dynptr_clone(&ptr, &clone);
+	bpf_dynptr_adjust(&clone, 12, 14);
+	p = bpf_dynptr_slice(&clone, 0, NULL, 2);
+	if (!p)
+		return XDP_DROP;
+	return XDP_PASS;
+}
+
+/* A clone is a dynptr of its parent's kind. */
+SEC("tc")
+__success __retval(0)
+int skb_clone_slice_rdwr(struct __sk_buff *skb)
+{
+	struct bpf_dynptr ptr, clone;
+	unsigned char *p;
+
+	bpf_dynptr_from_skb(skb, 0, &ptr);
+	bpf_dynptr_clone(&ptr, &clone);
+	p = bpf_dynptr_slice_rdwr(&clone, 0, NULL, 1);
+	if (p)
+		*p = 0;
+	return 0;
+}
+
+SEC("xdp")
+__failure __msg("Expected an initialized dynptr as arg #0")
+int clone_uninit(struct xdp_md *ctx)
+{
+	struct bpf_dynptr ptr, clone;
+
+	bpf_dynptr_clone(&ptr, &clone);
+	return XDP_PASS;
+}
+
+/* Writes into the packet need a program type that may write it. */
+SEC("cgroup_skb/ingress")
+__failure __msg("the prog does not allow writes to packet data")
+int cgroup_skb_slice_rdwr(struct __sk_buff *skb)
+{
+	struct bpf_dynptr ptr;
+	unsigned char *p;
+
+	bpf_dynptr_from_skb(skb, 0, &ptr);
+	p = bpf_dynptr_slice_rdwr(&ptr, 0, NULL, 1);
+	if (p)
+		*p = 0;
+	return 1;
+}
+
+/* ... while reads are fine there. */
+SEC("cgroup_skb/ingress")
+__success
+int cgroup_skb_slice(struct __sk_buff *skb)
+{
+	struct bpf_dynptr ptr;
+	unsigned char *p;
+
+	bpf_dynptr_from_skb(skb, 0, &ptr);
+	p = bpf_dynptr_slice(&ptr, 0, NULL, 1);
+	return p ? 1 : 0;
+}
+
+/* A dynptr straddling two others destroys both. */
+SEC("xdp")
+__failure __msg("Expected an initialized dynptr as arg #0")
+int overlapping_dynptrs(struct xdp_md *ctx)
+{
+	struct bpf_dynptr d[2];
+	unsigned char *p;
+
+	bpf_dynptr_from_xdp(ctx, 0, &d[0]);
+	bpf_dynptr_from_xdp(ctx, 0, &d[1]);
+	bpf_dynptr_from_xdp(ctx, 0, (struct bpf_dynptr *)((char *)d + 8));
+	p = bpf_dynptr_slice(&d[1], 0, NULL, 1);
+	return p ? XDP_PASS : XDP_DROP;
+}

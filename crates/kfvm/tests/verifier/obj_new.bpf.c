@@ -147,3 +147,148 @@ int obj_drop_maybe_null(void *ctx)
 	bpf_obj_drop(p);
 	return 0;
 }
+
+#define bpf_percpu_obj_new(type) \
+	((type __percpu_kptr *)bpf_percpu_obj_new_impl(bpf_core_type_id_local(type), NULL))
+#define bpf_percpu_obj_drop(p) bpf_percpu_obj_drop_impl(p, NULL)
+
+struct counters {
+	long hits;
+	long misses[2];
+};
+
+struct deep3 {
+	long v;
+};
+struct deep2 {
+	struct deep3 d;
+};
+struct deep1 {
+	struct deep2 d;
+};
+struct deep0 {
+	struct deep1 d;
+};
+struct deep {
+	struct deep0 d;
+};
+
+struct with_ptr {
+	long v;
+	long *p;
+};
+
+/* A per-CPU object of scalars (a TC program: kfvm's runtime does not allocate per-CPU objects
+ * yet, and it runs no TC programs). */
+SEC("tc")
+__success
+int percpu_new_drop(struct __sk_buff *skb)
+{
+	struct counters __percpu_kptr *c = bpf_percpu_obj_new(struct counters);
+
+	if (!c)
+		return 0;
+	bpf_percpu_obj_drop(c);
+	return 0;
+}
+
+/* Per-CPU memory is not accessed directly. */
+SEC("syscall")
+__failure __msg("access percpu memory: off=0")
+int percpu_direct_access(void *ctx)
+{
+	struct counters __percpu_kptr *c = bpf_percpu_obj_new(struct counters);
+	long r;
+
+	if (!c)
+		return 0;
+	r = c->hits;
+	bpf_percpu_obj_drop(c);
+	return r;
+}
+
+SEC("syscall")
+__failure __msg("bpf_percpu_obj_new type ID argument must be of a struct of scalars")
+int percpu_with_pointer(void *ctx)
+{
+	struct with_ptr __percpu_kptr *c = bpf_percpu_obj_new(struct with_ptr);
+
+	if (c)
+		bpf_percpu_obj_drop(c);
+	return 0;
+}
+
+SEC("syscall")
+__failure __msg("max struct nesting depth exceeded")
+__msg("bpf_percpu_obj_new type ID argument must be of a struct of scalars")
+int percpu_too_deep(void *ctx)
+{
+	struct deep __percpu_kptr *c = bpf_percpu_obj_new(struct deep);
+
+	if (c)
+		bpf_percpu_obj_drop(c);
+	return 0;
+}
+
+/* Each allocation has its own drop (the message names the one the object needs). */
+SEC("syscall")
+__failure __msg("arg#0 expected for bpf_obj_drop_impl()")
+int percpu_dropped_plain(void *ctx)
+{
+	struct counters *c = bpf_obj_new(struct counters);
+
+	if (c)
+		bpf_percpu_obj_drop(c);
+	return 0;
+}
+
+SEC("syscall")
+__failure __msg("arg#0 expected for bpf_percpu_obj_drop_impl()")
+int plain_dropped_percpu(void *ctx)
+{
+	struct counters __percpu_kptr *c = bpf_percpu_obj_new(struct counters);
+
+	if (c)
+		bpf_obj_drop(c);
+	return 0;
+}
+
+/* Objects made in an iterator loop, each dropped in the same iteration. */
+SEC("syscall")
+__success __retval(10)
+int obj_in_loop(void *ctx)
+{
+	struct bpf_iter_num it;
+	struct point *p;
+	int n = 0;
+
+	bpf_iter_num_new(&it, 0, 10);
+	while (bpf_iter_num_next(&it)) {
+		p = bpf_obj_new(struct point);
+		if (!p)
+			continue;
+		p->x = 1;
+		n += p->x;
+		bpf_obj_drop(p);
+	}
+	bpf_iter_num_destroy(&it);
+	return n;
+}
+
+/* ... and one kept past its iteration leaks. */
+SEC("syscall")
+__failure __msg("Unreleased reference id=")
+int obj_in_loop_leak(void *ctx)
+{
+	struct bpf_iter_num it;
+	struct point *p;
+
+	bpf_iter_num_new(&it, 0, 10);
+	while (bpf_iter_num_next(&it)) {
+		p = bpf_obj_new(struct point);
+		if (p)
+			p->x = 1;
+	}
+	bpf_iter_num_destroy(&it);
+	return 0;
+}
