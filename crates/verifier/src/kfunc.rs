@@ -1669,7 +1669,13 @@ fn check_kfunc_arg_iter(
     meta.iter.func_name = meta.func_name.clone();
     meta.iter.kfunc_flags = meta.kfunc_flags;
     meta.iter.func_proto = meta.func_proto;
-    crate::iter::process_iter_arg(env, regno, insn_idx as u32, &mut meta.iter)
+    crate::iter::process_iter_arg(env, regno, insn_idx as u32, &mut meta.iter)?;
+    // process_iter_arg() sets meta->ref_obj_id to an initialised iterator's reference: the
+    // element iter_next() returns carries it, and dies with the iterator.
+    if meta.iter.ref_obj_id != 0 {
+        meta.ref_obj_id = meta.iter.ref_obj_id;
+    }
+    Ok(())
 }
 
 /// The graph API's and refcounted objects' arguments (`obj.rs`).

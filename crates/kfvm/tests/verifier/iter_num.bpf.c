@@ -342,3 +342,40 @@ int iter_read_state(void *ctx)
 	bpf_iter_num_destroy(&it);
 	return v;
 }
+
+/* The element iter_next() returns lives only as long as its iterator. */
+SEC("syscall")
+__failure __msg("R7 invalid mem access 'scalar'")
+int iter_elem_after_destroy(void *ctx)
+{
+	struct bpf_iter_num it;
+	int *v, r = 0;
+
+	bpf_iter_num_new(&it, 0, 10);
+	v = bpf_iter_num_next(&it);
+	bpf_iter_num_destroy(&it);
+	if (v)
+		r = *v;
+	return r;
+}
+
+/* A pointer to an element found in the loop, used after the loop while the iterator is alive. */
+SEC("syscall")
+__success
+int iter_search_keep_elem(void *ctx)
+{
+	struct bpf_iter_num it;
+	int *v, *elem = 0, r = -1;
+
+	bpf_iter_num_new(&it, 0, 10);
+	while ((v = bpf_iter_num_next(&it))) {
+		if (*v == 2) {
+			elem = v;
+			asm volatile("" : "+r"(elem));
+		}
+	}
+	if (elem)
+		r = *elem;
+	bpf_iter_num_destroy(&it);
+	return r;
+}
