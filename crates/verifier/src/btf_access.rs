@@ -535,3 +535,206 @@ fn mark_btf_ld_reg(env: &mut Env<'_>, regno: usize, reg_type: u32, btf: u32, btf
         _ => env.mark_reg_unknown(regno),
     }
 }
+
+/// Mirrors `btf_types_are_same()`: one BTF object, one id.
+pub fn btf_types_are_same(btf1: u32, id1: u32, btf2: u32, id2: u32) -> bool {
+    btf1 == btf2 && id1 == id2
+}
+
+/// Mirrors `btf_struct_ids_match()`: whether a pointer to `id` (of BTF object `btf`) plus `off`
+/// points to a `need_id`, walking nested structs at the offset (and at offset 0 of each) unless
+/// `strict`. A walk that fails logs why, as the kernel's does.
+#[allow(clippy::too_many_arguments)]
+pub fn btf_struct_ids_match(
+    env: &mut Env<'_>,
+    btf: u32,
+    id: u32,
+    off: i32,
+    need_btf: u32,
+    need_id: u32,
+    strict: bool,
+) -> bool {
+    if off == 0 && btf_types_are_same(btf, id, need_btf, need_id) {
+        return true;
+    }
+    if strict {
+        return false;
+    }
+    let Some(b) = env.btf_obj(btf) else { return false };
+    let (mut id, mut off) = (id, off);
+    for _ in 0..64 {
+        if b.get(id).is_none() || off < 0 {
+            return false;
+        }
+        let mut flag = 0;
+        match btf_struct_walk(b, id, off as u32, 1, &mut flag) {
+            Ok(Walk::Struct(nid)) => {
+                if btf_types_are_same(btf, nid, need_btf, need_id) {
+                    return true;
+                }
+                // The nested struct's id may be a typedef or modifier: resolve it as the
+                // next walk does.
+                id = b.skip_mods_and_typedefs(nid).map(|t| t.id()).unwrap_or(nid);
+                if btf_types_are_same(btf, id, need_btf, need_id) {
+                    return true;
+                }
+                off = 0;
+            }
+            Ok(_) => return false,
+            Err((_, msg)) => {
+                crate::verbose!(env.log, "{msg}\n");
+                return false;
+            }
+        }
+    }
+    false
+}
+
+/// The kptr field of map value register `reg` at `off` (`btf_record_find(.., BPF_KPTR)`).
+pub fn kptr_field_at(env: &Env<'_>, reg: &RegState, off: i64) -> Option<KptrField> {
+    if reg.ty != PTR_TO_MAP_VALUE || reg.map == 0 {
+        return None;
+    }
+    env.map(reg.map).record.kptrs.iter().find(|k| k.off as i64 == off).copied()
+}
+
+/// Mirrors `rcu_protected_object()`: program-local types, and the kernel's
+/// [`RCU_PROTECTED_TYPES`].
+fn rcu_protected_object(env: &Env<'_>, btf: u32, btf_id: u32) -> bool {
+    if btf != BTF_VMLINUX {
+        return true;
+    }
+    env.btf_obj(btf).and_then(|b| b.get(btf_id)).is_some_and(|t| RCU_PROTECTED_TYPES.contains(&t.name()))
+}
+
+/// Mirrors `btf_ld_kptr_type()`: what a load of a kptr field gives. A referenced kptr of an
+/// RCU-protected type loads as `MEM_RCU` inside an RCU read section; anything else is untrusted.
+fn btf_ld_kptr_type(env: &Env<'_>, k: &KptrField) -> u32 {
+    let mut ret = PTR_MAYBE_NULL;
+    // rcu_safe_kptr()
+    if k.referenced && rcu_protected_object(env, k.btf, k.btf_id) && env.in_rcu_cs() {
+        ret |= MEM_RCU;
+        if k.btf != BTF_VMLINUX {
+            ret |= MEM_ALLOC;
+        }
+    } else {
+        ret |= PTR_UNTRUSTED;
+    }
+    ret
+}
+
+/// Mirrors `map_kptr_match_type()`: whether `regno` may be stored into (or exchanged with) kptr
+/// field `k`. Logs `invalid kptr access, ...` and fails if not.
+pub fn map_kptr_match_type(env: &mut Env<'_>, k: &KptrField, regno: usize) -> Result<()> {
+    let reg = env.reg(regno).clone();
+    let targ_name = env.btf_type_name(k.btf, k.btf_id);
+    let perm_flags = if reg.btf == BTF_VMLINUX {
+        PTR_MAYBE_NULL | PTR_TRUSTED | MEM_RCU | if k.referenced { 0 } else { PTR_UNTRUSTED }
+    } else {
+        PTR_MAYBE_NULL | MEM_ALLOC
+    };
+    let mut reg_name = String::new();
+    let ok = 'ok: {
+        if base_type(reg.ty) != PTR_TO_BTF_ID || type_flag(reg.ty) & !perm_flags != 0 {
+            break 'ok false;
+        }
+        reg_name = env.btf_type_name(reg.btf, reg.btf_id);
+        // __check_ptr_off_reg(.., fixed_off_ok = true) says why itself.
+        crate::mem::check_ptr_off_reg(env, &reg, regno, true)?;
+        btf_struct_ids_match(env, reg.btf, reg.btf_id, reg.off, k.btf, k.btf_id, k.referenced)
+    };
+    if ok {
+        return Ok(());
+    }
+    let mut msg = format!(
+        "invalid kptr access, R{regno} type={}{reg_name} expected={}{targ_name}",
+        crate::print::reg_type_str(reg.ty),
+        crate::print::reg_type_str(PTR_TO_BTF_ID)
+    );
+    if !k.referenced {
+        msg.push_str(&format!(
+            " or {}{targ_name}",
+            crate::print::reg_type_str(PTR_TO_BTF_ID | PTR_UNTRUSTED)
+        ));
+    }
+    Err(env.reject(Errno::Inval, msg))
+}
+
+/// Mirrors `check_map_kptr_access()`: a load, store or immediate store of kptr field `k` (the
+/// caller checked the offset, the size and the constant offset).
+pub fn check_map_kptr_access(
+    env: &mut Env<'_>,
+    value_regno: i32,
+    insn_idx: usize,
+    k: &KptrField,
+) -> Result<()> {
+    let insn = env.insns[insn_idx];
+    let class = insn.code & 7;
+    if insn.code & 0xe0 != 0x60 {
+        return Err(
+            env.reject(Errno::Acces, "kptr in map can only be accessed using BPF_MEM instruction mode")
+        );
+    }
+    const LDX: u8 = 1;
+    const ST: u8 = 2;
+    const STX: u8 = 3;
+    if class != LDX && k.referenced {
+        return Err(env.reject(Errno::Acces, "store to referenced kptr disallowed"));
+    }
+    match class {
+        LDX => {
+            let flag = btf_ld_kptr_type(env, k);
+            mark_btf_ld_reg(env, value_regno as usize, PTR_TO_BTF_ID, k.btf, k.btf_id, flag);
+            Ok(())
+        }
+        STX => {
+            if !env.reg(value_regno as usize).is_null() {
+                map_kptr_match_type(env, k, value_regno as usize)?;
+            }
+            Ok(())
+        }
+        ST => {
+            if insn.imm != 0 {
+                return Err(env.reject(
+                    Errno::Acces,
+                    format!("BPF_ST imm must be 0 when storing to kptr at off={}", k.off),
+                ));
+            }
+            Ok(())
+        }
+        _ => Err(env.reject(Errno::Acces, "kptr in map can only be accessed using BPF_LDX/BPF_STX/BPF_ST")),
+    }
+}
+
+/// Mirrors `process_kptr_func()`: the `ARG_KPTR_XCHG_DEST` argument of `bpf_kptr_xchg()`, a
+/// referenced kptr field of a map value. Returns the field.
+pub fn process_kptr_func(env: &mut Env<'_>, regno: usize) -> Result<KptrField> {
+    let reg = env.reg(regno).clone();
+    if type_is_ptr_alloc_obj(reg.ty) {
+        return Err(VerifyError::Unsupported("kptr fields of allocated objects (bpf_kptr_xchg)".into()));
+    }
+    let map = env.map(reg.map).clone();
+    if !map.btf() {
+        return Err(env.reject(
+            Errno::Inval,
+            format!("map '{}' has to have BTF in order to use bpf_kptr_xchg", map.name),
+        ));
+    }
+    if !reg.s.var_off.is_const() {
+        return Err(env.reject(
+            Errno::Inval,
+            format!("R{regno} doesn't have constant offset. kptr has to be at the constant offset"),
+        ));
+    }
+    if map.record.kptrs.is_empty() {
+        return Err(env.reject(Errno::Inval, format!("R{regno} has no valid kptr")));
+    }
+    let kptr_off = (reg.off as i64).wrapping_add(reg.s.var_off.value as i64);
+    let Some(k) = map.record.kptrs.iter().find(|k| k.off as i64 == kptr_off).copied() else {
+        return Err(env.reject(Errno::Acces, format!("off={} doesn't point to kptr", kptr_off as i32)));
+    };
+    if !k.referenced {
+        return Err(env.reject(Errno::Acces, format!("off={} kptr isn't referenced kptr", kptr_off as i32)));
+    }
+    Ok(k)
+}

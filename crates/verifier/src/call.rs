@@ -118,6 +118,10 @@ fn check_reg_type(env: &mut Env<'_>, regno: usize, base: Base, flags: u32, meta:
     if base == Base::PtrToMem {
         t &= !DYNPTR_TYPE_FLAG_MASK;
     }
+    // Local kptrs may be the source argument of bpf_kptr_xchg().
+    if meta.func_id == BPF_FUNC_KPTR_XCHG && t & MEM_ALLOC != 0 && regno == 2 {
+        t &= !(MEM_ALLOC | MEM_PERCPU);
+    }
     let list = compatible(base);
     if !list.contains(&t) {
         verbose!(env.log, "R{regno} type={} expected=", env.reg_type_name(&reg));
@@ -142,8 +146,43 @@ fn check_reg_type(env: &mut Env<'_>, regno: usize, base: Base, flags: u32, meta:
         }
         return Ok(());
     }
-    Err(VerifyError::Unsupported("BTF pointer arguments of helpers".into()))
+    let release = flags & OBJ_RELEASE != 0;
+    match reg.ty {
+        t if t == PTR_TO_BTF_ID
+            || t == PTR_TO_BTF_ID | PTR_TRUSTED
+            || t == PTR_TO_BTF_ID | PTR_TRUSTED | PTR_MAYBE_NULL
+            || t == PTR_TO_BTF_ID | MEM_RCU
+            || t == PTR_TO_BTF_ID | PTR_MAYBE_NULL
+            || t == PTR_TO_BTF_ID | PTR_MAYBE_NULL | MEM_RCU =>
+        {
+            if type_may_be_null(reg.ty) && (flags & PTR_MAYBE_NULL == 0 || release) {
+                return Err(
+                    env.reject(Errno::Acces, format!("Possibly NULL pointer passed to helper arg{regno}"))
+                );
+            }
+            if meta.func_id == BPF_FUNC_KPTR_XCHG {
+                let Some(k) = meta.kptr_field else {
+                    return Err(env.verifier_bug("bpf_kptr_xchg without its kptr field"));
+                };
+                return crate::btf_access::map_kptr_match_type(env, &k, regno);
+            }
+            Err(VerifyError::Unsupported("BTF pointer arguments of helpers".into()))
+        }
+        t if t == PTR_TO_BTF_ID | MEM_ALLOC || t == PTR_TO_BTF_ID | MEM_PERCPU | MEM_ALLOC => {
+            if meta.func_id == BPF_FUNC_KPTR_XCHG && regno == 2 {
+                let Some(k) = meta.kptr_field else {
+                    return Err(env.verifier_bug("bpf_kptr_xchg without its kptr field"));
+                };
+                return crate::btf_access::map_kptr_match_type(env, &k, regno);
+            }
+            Ok(())
+        }
+        _ => Err(env.verifier_bug("invalid PTR_TO_BTF_ID register for type match")),
+    }
 }
+
+/// `BPF_FUNC_kptr_xchg`.
+const BPF_FUNC_KPTR_XCHG: i32 = 194;
 
 /// Mirrors `check_func_arg_reg_off()`.
 pub fn check_func_arg_reg_off(env: &mut Env<'_>, regno: usize, flags: u32) -> Result<()> {
@@ -299,8 +338,8 @@ fn check_func_arg(env: &mut Env<'_>, arg: usize, meta: &mut CallArgMeta, fnp: &F
             let insn_idx = env.insn_idx;
             crate::dynptr::process_dynptr_func(env, regno, insn_idx, crate::dynptr::DynptrArgType(flags), 0)?;
         }
-        Base::KptrXchgDest | Base::PtrToBtfId => {
-            return Err(VerifyError::Unsupported("kptr helpers".into()));
+        Base::KptrXchgDest => {
+            meta.kptr_field = Some(crate::btf_access::process_kptr_func(env, regno)?);
         }
         _ => {}
     }
@@ -540,6 +579,9 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
             let reg = env.reg(meta.release_regno).clone();
             crate::dynptr::unmark_stack_slots_dynptr(env, &reg).is_ok()
         } else if meta.ref_obj_id != 0 {
+            // For bpf_kptr_xchg() the reference moves into the map: release_reference_nomark()
+            // and mark_reg_invalid() on every copy, which for kernel objects is
+            // release_reference().
             release_reference(env, meta.ref_obj_id)
         } else {
             env.reg(meta.release_regno).is_null()
@@ -662,7 +704,17 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
             r.mem_size = meta.mem_size as u32;
         }
         RetType::PtrToBtfIdOrNullFromKptr => {
-            return Err(VerifyError::Unsupported("helpers returning BTF pointers".into()));
+            let Some(k) = meta.kptr_field else {
+                return Err(env.verifier_bug(format!("func {name}#{func_id}: ret_btf_id is PTR_POISON")));
+            };
+            let r = env.reg_mut(0);
+            r.mark_known_zero();
+            r.ty = PTR_TO_BTF_ID | PTR_MAYBE_NULL;
+            if k.btf != BTF_VMLINUX {
+                r.ty |= MEM_ALLOC;
+            }
+            r.btf = k.btf;
+            r.btf_id = k.btf_id;
         }
     }
     if id_for_spin {
@@ -680,8 +732,8 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
         r.dynptr_id = dynptr_id;
         r.ref_obj_id = meta.ref_obj_id;
     }
-    if func_id == 131 {
-        // is_acquire_function(): bpf_ringbuf_reserve.
+    if func_id == 131 || func_id == BPF_FUNC_KPTR_XCHG {
+        // is_acquire_function(): bpf_ringbuf_reserve, bpf_kptr_xchg.
         let id = acquire_reference(env, *insn_idx);
         let r = env.reg_mut(0);
         r.id = id;

@@ -117,7 +117,7 @@ impl BtfRecord {
             v.push((o, 16, "bpf_timer"));
         }
         for k in &self.kptrs {
-            v.push((k.off, 8, if k.referenced { "kptr_ref" } else { "kptr_untrusted" }));
+            v.push((k.off, 8, "kptr"));
         }
         v
     }

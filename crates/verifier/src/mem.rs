@@ -79,6 +79,8 @@ pub struct CallArgMeta {
     pub subprogno: u32,
     /// `const_map_key`.
     pub const_map_key: i64,
+    /// `kptr_field`: the destination of `bpf_kptr_xchg()`.
+    pub kptr_field: Option<KptrField>,
 }
 
 /// The frame a stack pointer points into (`func(env, reg)`).
@@ -1054,8 +1056,8 @@ pub fn check_mem_access(
         } else {
             None
         };
-        if kptr.is_some() {
-            return Err(VerifyError::Unsupported("kptr fields of map values".into()));
+        if let Some(k) = kptr {
+            crate::btf_access::check_map_kptr_access(env, value_regno, insn_idx, &k)?;
         } else if t == Access::Read && value_regno >= 0 {
             // A read-only map's contents are tracked as constants.
             if reg.s.var_off.is_const() && bpf_map_is_rdonly(&map) && map.map_type == map_type::ARRAY {
