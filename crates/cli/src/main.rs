@@ -172,6 +172,9 @@ enum Command {
         /// Refuse calls of deprecated kfuncs (KF_DEPRECATED) instead of warning about them.
         #[arg(long)]
         deny_deprecated: bool,
+        /// Leave out kfvm's `hint:` line after the kernel's message of a rejection.
+        #[arg(long)]
+        no_hints: bool,
         /// Give the loader a capability (bpf, perfmon, sys_admin, sys_boot); the default is a
         /// root loader, with all four.
         #[arg(long = "cap", value_name = "CAP")]
@@ -228,19 +231,29 @@ fn main() -> ExitCode {
         Command::TestRun { obj, prog, args, data_in, repeat, model, json, checked } => {
             run::cmd_test_run(&obj, &prog, &args, data_in.as_deref(), repeat, model.as_deref(), json, checked)
         }
-        Command::Verify { obj, prog, log_level, json, model, deny_deprecated, caps, no_caps, repeat } => {
-            verify::cmd_verify(&verify::Args {
-                obj: &obj,
-                prog: prog.as_deref(),
-                log_level,
-                json,
-                model: model.as_deref(),
-                deny_deprecated,
-                caps: &caps,
-                no_caps: &no_caps,
-                repeat,
-            })
-        }
+        Command::Verify {
+            obj,
+            prog,
+            log_level,
+            json,
+            model,
+            deny_deprecated,
+            no_hints,
+            caps,
+            no_caps,
+            repeat,
+        } => verify::cmd_verify(&verify::Args {
+            obj: &obj,
+            prog: prog.as_deref(),
+            log_level,
+            json,
+            model: model.as_deref(),
+            deny_deprecated,
+            hints: !no_hints,
+            caps: &caps,
+            no_caps: &no_caps,
+            repeat,
+        }),
         Command::Kfuncs { prog_type, json } => kfuncs::cmd_kfuncs(prog_type.as_deref(), json),
         Command::Btf { command: BtfCommand::Dump { file, host, format } } => {
             kfuncs::cmd_btf_dump(file.as_deref(), host, format)

@@ -17,6 +17,7 @@ pub(crate) struct Args<'a> {
     pub(crate) json: bool,
     pub(crate) model: Option<&'a Path>,
     pub(crate) deny_deprecated: bool,
+    pub(crate) hints: bool,
     pub(crate) caps: &'a [String],
     pub(crate) no_caps: &'a [String],
     pub(crate) repeat: u32,
@@ -41,6 +42,7 @@ pub(crate) fn cmd_verify(a: &Args<'_>) -> Result<ExitCode, String> {
         log_level: a.log_level,
         caps,
         deny_deprecated: a.deny_deprecated,
+        hints: a.hints,
         nr_cpu_ids: spec.cpus.max(1),
     };
     let verifier = kfvm::verify::Verifier::builtin().map_err(|e| e.to_string())?;
@@ -101,6 +103,12 @@ fn text(v: &ProgramVerdict, log_level: u32, timed: bool) -> String {
             s.push('\n');
         }
     }
+    if log_level == 0 {
+        // The log (level 1 and up) has them already.
+        for w in &v.warnings {
+            s.push_str(&format!("warning: {w}\n"));
+        }
+    }
     s.push_str(&format!("{}: {}", v.name, v.verdict));
     if timed {
         s.push_str(&format!(" ({} usec)", v.duration.as_micros()));
@@ -152,6 +160,14 @@ fn json_line(v: &ProgramVerdict, timed: bool) -> String {
         ",\"max_states_per_insn\":{},\"total_states\":{},\"peak_states\":{}",
         v.stats.max_states_per_insn, v.stats.total_states, v.stats.peak_states
     ));
+    if !v.warnings.is_empty() {
+        let w: Vec<String> = v.warnings.iter().map(|l| json_str(l)).collect();
+        s.push_str(&format!(",\"warnings\":[{}]", w.join(",")));
+    }
+    if !v.hints.is_empty() {
+        let h: Vec<String> = v.hints.iter().map(|l| json_str(l)).collect();
+        s.push_str(&format!(",\"hints\":[{}]", h.join(",")));
+    }
     if timed {
         s.push_str(&format!(",\"verification_usec\":{}", v.duration.as_micros()));
     }

@@ -34,6 +34,9 @@ pub struct VerifyOptions {
     pub deny_deprecated: bool,
     /// `nr_cpu_ids` of the kernel model.
     pub nr_cpu_ids: u32,
+    /// kfvm's hints: one `hint:` line after the kernel's message of a rejection, in the log
+    /// and in [`ProgramVerdict::hints`] (kept out of logs compared with the kernel's).
+    pub hints: bool,
 }
 
 impl Default for VerifyOptions {
@@ -45,6 +48,7 @@ impl Default for VerifyOptions {
             caps: Caps::default(),
             deny_deprecated: false,
             nr_cpu_ids: 2,
+            hints: false,
         }
     }
 }
@@ -148,6 +152,10 @@ pub struct ProgramVerdict {
     pub stats: Stats,
     /// How long `bpf_check` took.
     pub duration: Duration,
+    /// kfvm's warnings (calls of deprecated kfuncs), whatever the log level.
+    pub warnings: Vec<String>,
+    /// kfvm's hints for a rejection (with [`VerifyOptions::hints`]).
+    pub hints: Vec<String>,
 }
 
 /// Verifies objects against one kernel model: its registry, and its host BTF parsed once.
@@ -231,6 +239,8 @@ impl Verifier {
                 insns_processed: 0,
                 stats: Stats::default(),
                 duration: Duration::ZERO,
+                warnings: Vec::new(),
+                hints: Vec::new(),
             });
         }
         Ok(out)
@@ -249,6 +259,7 @@ impl Verifier {
             caps: opts.caps,
             log_level: opts.log_level,
             deny_deprecated: opts.deny_deprecated,
+            hints: opts.hints,
         };
         let mut v = ProgramVerdict {
             name: p.name.clone(),
@@ -259,6 +270,8 @@ impl Verifier {
             insns_processed: 0,
             stats: Stats::default(),
             duration: Duration::ZERO,
+            warnings: Vec::new(),
+            hints: Vec::new(),
         };
         let copts = match check_options(linked, p, &env) {
             Ok(o) => o,
@@ -293,6 +306,10 @@ impl Verifier {
             }
         };
         v.log = checked.log;
+        v.warnings = checked.warnings;
+        if opts.hints {
+            v.hints = checked.hints;
+        }
         v.insns_processed = checked.stats.insn_processed;
         v.stats = checked.stats;
         match checked.result {

@@ -896,6 +896,7 @@ fn verify(
         caps: Default::default(),
         log_level: 0,
         deny_deprecated: false,
+        hints: false,
     };
     let opts = crate::verify::check_options(obj, p, &env)
         .map_err(|e| RuntimeError::Load(format!("program {}: {e}", p.name)))?;

@@ -98,6 +98,8 @@ pub struct VerifyEnv<'a> {
     pub log_level: u32,
     /// kfvm's `--deny-deprecated`.
     pub deny_deprecated: bool,
+    /// kfvm's `hint:` lines after the kernel's message of a rejection.
+    pub hints: bool,
 }
 
 /// Why a program's options could not be built: what `BPF_MAP_CREATE` or the loader would have
@@ -135,7 +137,7 @@ pub fn check_options(
         sys_boot: env.caps.sys_boot,
         deny_deprecated: env.deny_deprecated,
         gpl_compatible: license_is_gpl_compatible(&obj.license),
-        hints: false,
+        hints: env.hints,
         line_info: prog
             .line_info
             .iter()
