@@ -122,3 +122,53 @@ fn capabilities_can_be_dropped() {
     let (code, _, _) = verify(&["--prog", "good", "--no-cap", "bpf", "--cap", "bpf"]);
     assert_eq!(code, 0);
 }
+
+/// The corpus object with kfvm's deprecated kfunc (`bpf_cgroup_kptr_get`).
+fn deprecated_obj() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../kfvm/tests/verifier/kfunc_deprecated.bpf.o")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn deprecated_kfuncs_warn_and_deny_deprecated_refuses_them() {
+    let o = deprecated_obj();
+    let (code, out, err) = kfvm_with_input(&["verify", &o, "--prog", "kptr_get_deprecated"], b"");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("warning: insn "), "{out}");
+    assert!(
+        out.contains("kernel function bpf_cgroup_kptr_get is deprecated (use bpf_rcu_read_lock();"),
+        "{out}"
+    );
+    assert!(out.contains("removed in 6.4)\nkptr_get_deprecated: accepted\n"), "{out}");
+    let (code, out, err) =
+        kfvm_with_input(&["verify", &o, "--prog", "kptr_get_deprecated", "--deny-deprecated"], b"");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("kptr_get_deprecated: rejected\n  kernel function bpf_cgroup_kptr_get is deprecated"),
+        "{out}"
+    );
+    assert!(out.contains("and deny_deprecated refuses it\n  hint: use bpf_rcu_read_lock();"), "{out}");
+    let (code, out, _) = kfvm_with_input(&["verify", &o, "--prog", "kptr_get_deprecated", "--json"], b"");
+    assert_eq!(code, 0);
+    assert!(out.contains(",\"warnings\":[\"insn "), "{out}");
+}
+
+#[test]
+fn hints_follow_the_kernels_message_unless_no_hints() {
+    let o = deprecated_obj();
+    let (code, out, _) = kfvm_with_input(&["verify", &o, "--prog", "kptr_get_leak"], b"");
+    assert_eq!(code, 1);
+    assert!(
+        out.contains(
+            "  BPF_EXIT instruction in main prog would lead to reference leak\n  hint: release the reference \
+             acquired by bpf_cgroup_kptr_get() at insn "
+        ),
+        "{out}"
+    );
+    assert!(out.contains("(kfunc_deprecated.bpf.c:"), "{out}");
+    let (_, out, _) = kfvm_with_input(&["verify", &o, "--prog", "kptr_get_leak", "--no-hints"], b"");
+    assert!(!out.contains("hint:"), "{out}");
+    assert!(out.contains("would lead to reference leak\n"), "{out}");
+}

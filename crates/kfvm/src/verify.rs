@@ -329,6 +329,8 @@ impl Verifier {
                     v.log.clone()
                 };
                 v.error = error_lines(&tail_log, &r.message);
+                // kfvm's warnings follow the message in the log; the verdict has them apart.
+                v.error.retain(|l| !l.starts_with("warning: "));
             }
             Err(VerifyError::Unsupported(why)) => {
                 v.error = vec![why.clone()];

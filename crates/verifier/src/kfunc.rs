@@ -636,7 +636,7 @@ fn check_kfunc_deprecated(env: &mut Env<'_>, meta: &KfuncCallArgMeta) -> Result<
     }
     if env.opts.deny_deprecated {
         env.hint = desc.replacement.as_ref().map(|r| format!("use {r} instead of {}()", meta.func_name));
-        return Err(env.reject(Errno::Acces, format!("{what}: refused by deny_deprecated")));
+        return Err(env.reject(Errno::Acces, format!("{what}, and deny_deprecated refuses it")));
     }
     let idx = env.insn_idx as usize;
     if !env.warnings.iter().any(|(i, _)| *i == idx) {

@@ -23,6 +23,8 @@
  *                          tag). The kernel trial still checks the other annotations.
  *   __kfvm_msg("text")     a line only kfvm's log has (a `hint:` after the kernel's message),
  *                          checked in order with the __msg lines of the kfvm trial only.
+ *   __kfvm_only("why")     the kernel cannot load this program (a kfunc only kfvm's model has,
+ *                          such as a KF_DEPRECATED one): its kernel trial is skipped, saying why.
  *   __kfvm_run_arg("spec") an argument for the run trial of a tracing program (`task:PID`,
  *                          an integer, ...), in order.
  */
@@ -46,6 +48,7 @@
 
 #define __kfvm_todo(why)	__attribute__((btf_decl_tag("comment:kfvm_todo=" why)))
 #define __kfvm_msg(msg)		__attribute__((btf_decl_tag("comment:kfvm_expect_msg=" XSTR(__COUNTER__) "=" msg)))
+#define __kfvm_only(why)	__attribute__((btf_decl_tag("comment:kfvm_only=" why)))
 #define __kfvm_run_arg(arg)	__attribute__((btf_decl_tag("comment:kfvm_run_arg=" XSTR(__COUNTER__) "=" arg)))
 
 /* Global function argument tags (bpf_helpers.h has them from libbpf 1.4). */
