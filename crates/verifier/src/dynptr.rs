@@ -195,6 +195,11 @@ pub fn destroy_if_dynptr_stack_slot(env: &mut Env<'_>, fr: usize, spi: usize) ->
         return Err(env.verifier_bug("dynptr slots out of place"));
     }
     if dynptr_type_refcounted(env.cur.frame[fr].stack[spi].spilled_ptr.dynptr_type) {
+        env.hint = Some(
+            "submit or discard the ring buffer dynptr (bpf_ringbuf_submit_dynptr(), bpf_ringbuf_discard_dynptr()) \
+             before its stack slots are reused"
+                .into(),
+        );
         return Err(env.reject(Errno::Inval, "cannot overwrite referenced dynptr"));
     }
     env.mark_stack_slot_scratched(spi);
@@ -285,6 +290,7 @@ pub fn process_dynptr_func(
 ) -> Result<()> {
     let reg = env.reg(regno).clone();
     if reg.ty != PTR_TO_STACK && reg.ty != CONST_PTR_TO_DYNPTR {
+        env.hint = Some("a struct bpf_dynptr lives on the stack: declare it as a local variable".into());
         return Err(env.reject(
             Errno::Inval,
             format!("arg#{} expected pointer to stack or const struct bpf_dynptr", regno - 1),
@@ -295,6 +301,9 @@ pub fn process_dynptr_func(
     }
     if arg_type.has(MEM_UNINIT) {
         if !is_dynptr_reg_valid_uninit(env, &reg) {
+            env.hint = Some(
+                "pass the address of a struct bpf_dynptr local variable, at an 8-byte aligned offset".into(),
+            );
             return Err(env.reject(Errno::Inval, "Dynptr has to be an uninitialized dynptr"));
         }
         // 8 bytes at a time.
@@ -321,6 +330,11 @@ pub fn process_dynptr_func(
             );
         }
         if !is_dynptr_reg_valid_init(env, &reg) {
+            env.hint = Some(
+                "initialise the dynptr first (bpf_dynptr_from_xdp(), bpf_dynptr_from_skb(), bpf_dynptr_from_mem(), \
+                 bpf_ringbuf_reserve_dynptr()), and do not write over it afterwards"
+                    .into(),
+            );
             return Err(
                 env.reject(Errno::Inval, format!("Expected an initialized dynptr as arg #{}", regno - 1))
             );

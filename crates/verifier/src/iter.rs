@@ -322,6 +322,10 @@ pub fn btf_check_iter_arg(btf: &kfvm_btf::Btf, func_proto: u32, arg_idx: usize) 
 pub fn process_iter_arg(env: &mut Env<'_>, regno: usize, insn_idx: u32, meta: &mut IterMeta) -> Result<()> {
     let reg = env.reg(regno).clone();
     if reg.ty != PTR_TO_STACK {
+        env.hint = Some(format!(
+            "declare the iterator as a local variable (struct bpf_iter_* on the stack) and pass its address to {}()",
+            meta.func_name
+        ));
         return Err(
             env.reject(Errno::Inval, format!("arg#{} expected pointer to an iterator on stack", regno - 1))
         );
@@ -340,6 +344,10 @@ pub fn process_iter_arg(env: &mut Env<'_>, regno: usize, insn_idx: u32, meta: &m
         // bpf_iter_<type>_new() expects a pointer to an uninitialised iterator.
         if !is_iter_reg_valid_uninit(env, &reg, nr_slots) {
             let t = iter_type_str(env, btf, btf_id);
+            env.hint = Some(format!(
+                "this iterator is still live: call bpf_iter_{t}_destroy() on it before {}() makes a new one in its place",
+                meta.func_name
+            ));
             return Err(
                 env.reject(Errno::Inval, format!("expected uninitialized iter_{t} as arg #{}", regno - 1))
             );
@@ -366,6 +374,10 @@ pub fn process_iter_arg(env: &mut Env<'_>, regno: usize, insn_idx: u32, meta: &m
             IterInit::Ok => {}
             IterInit::Inval => {
                 let t = iter_type_str(env, btf, btf_id);
+                env.hint = Some(format!(
+                    "{}() needs an iterator made by bpf_iter_{t}_new() and not yet destroyed on this path",
+                    meta.func_name
+                ));
                 return Err(env.reject(
                     Errno::Inval,
                     format!("expected an initialized iter_{t} as arg #{}", regno - 1),

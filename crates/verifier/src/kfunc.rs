@@ -1253,7 +1253,13 @@ fn call_name_at(env: &Env<'_>, idx: usize) -> Option<String> {
             let btf = env.opts.kernel_btf.as_ref()?;
             btf.get(insn.imm as u32).filter(|f| f.kind() == Kind::Func).map(|f| f.name().to_string())
         }
-        0 => kfvm_isa::disasm::helper_name(insn.imm).map(|s| format!("bpf_{s}")),
+        0 => kfvm_isa::disasm::helper_name(insn.imm).map(|s| {
+            if s.starts_with("bpf_") {
+                s.to_string()
+            } else {
+                format!("bpf_{s}")
+            }
+        }),
         _ => None,
     }
 }
@@ -1275,6 +1281,23 @@ pub fn leak_hint(env: &Env<'_>) -> Option<String> {
     let r = env.cur.refs.iter().find(|r| r.ty == RefType::Ptr)?;
     let idx = r.insn_idx as usize;
     let by = call_name_at(env, idx)?;
+    // Iterators and ring buffer dynptrs live on the stack: they are destroyed or submitted,
+    // never moved into a map.
+    if let Some(kind) = by.strip_prefix("bpf_iter_").and_then(|n| n.strip_suffix("_new")) {
+        return Some(format!(
+            "destroy the iterator created by {by}() at {} with bpf_iter_{kind}_destroy() on every path \
+             before this exit",
+            insn_where(env, idx)
+        ));
+    }
+    if by == "bpf_ringbuf_reserve_dynptr" {
+        return Some(format!(
+            "submit or discard the dynptr reserved by bpf_ringbuf_reserve_dynptr() at {} on every path \
+             before this exit (bpf_ringbuf_submit_dynptr() or bpf_ringbuf_discard_dynptr(), even when \
+             the reservation failed)",
+            insn_where(env, idx)
+        ));
+    }
     let release = match by.as_str() {
         "bpf_ringbuf_reserve" => "bpf_ringbuf_submit() or bpf_ringbuf_discard()".to_string(),
         n if n.starts_with("bpf_task_") => "bpf_task_release()".to_string(),

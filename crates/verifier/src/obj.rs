@@ -38,6 +38,8 @@ pub fn mark_obj_new_ret(env: &mut Env<'_>, kind: ObjKfunc, local_type_id: Option
     };
     let ret_t = pbtf.get(ret_btf_id).filter(|t| ret_btf_id != 0 && t.kind() == kfvm_btf::Kind::Struct);
     let Some(ret_t) = ret_t else {
+        env.hint =
+            Some("bpf_obj_new() allocates structs: pass bpf_core_type_id_local() of a struct type".into());
         return Err(
             env.reject(Errno::Inval, "bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct")
         );
@@ -144,6 +146,7 @@ pub fn process_alloc_arg(env: &mut Env<'_>, argno: usize, kind: Option<ObjKfunc>
             );
         }
     } else {
+        env.hint = Some("bpf_obj_drop() frees only objects that bpf_obj_new() returned".into());
         return Err(env.reject(Errno::Inval, format!("arg#{argno} expected pointer to allocated object")));
     }
     if reg.ref_obj_id == 0 {
