@@ -34,14 +34,21 @@
 //!   compatibility, reference tracking for the ring buffer, spin locks, `bpf_loop` with its
 //!   callback visited until the states converge) and bpf-to-bpf calls to static and global
 //!   subprograms ([`call`], [`btf_func`]);
+//! - kfunc calls ([`kfunc`]): visibility, arguments, references, RCU/preempt/IRQ regions;
+//!   open-coded iterators ([`iter`]: `STACK_ITER` slots, the fork at every `iter_next()` call
+//!   and the convergence of iterator loops in [`prune::is_state_visited`]); dynptrs ([`dynptr`]:
+//!   `STACK_DYNPTR` slots, packet, local and ring buffer dynptrs, their slices); objects the
+//!   program allocates from its own BTF ([`obj`]: `bpf_obj_new_impl`, `bpf_obj_drop_impl`, the
+//!   per-CPU ones, and the legacy `KF_KPTR_GET`);
 //! - exits: return values, unreleased references, locks held;
 //! - the 1M-instruction and 8192-branch limits, infinite loops, bounded loops.
 //!
 //! # Not yet checked (reported as [`VerifyError::Unsupported`])
 //!
-//! kfunc calls ([`kfunc`]), callbacks of helpers outside [`helpers::HELPERS`] (timers,
-//! `for_each_map_elem`), the `arg:trusted`/`untrusted`/`arena` tags of global functions,
-//! kptrs, dynptrs, iterators, arenas, indirect jumps, maps of maps, LSM programs, `iter/`
+//! the graph API (`bpf_list_*`, `bpf_rbtree_*`, `bpf_refcount_acquire_impl`), kfuncs with
+//! callbacks, iterators of kernel objects (none in the model), callbacks of helpers outside
+//! [`helpers::HELPERS`] (timers, `for_each_map_elem`), the `arg:trusted`/`untrusted`/`arena`
+//! tags of global functions, kptrs, arenas, indirect jumps, maps of maps, LSM programs, `iter/`
 //! programs, sleepable `fentry/` and `fmod_ret/` (the error-injection list is not modelled),
 //! Spectre sanitation for loaders without `CAP_PERFMON` (only its bounds checks are done), line info in the log.
 //!
