@@ -523,20 +523,44 @@ pub fn add_kfunc_call(
     insn_idx: usize,
     log: &mut VerifierLog,
 ) -> Result<()> {
-    let btf = kernel_btf(opts)?;
-    if offset != 0 {
-        return Err(VerifyError::Unsupported("kfunc calls into module BTF (insn->off != 0)".into()));
-    }
     let reject = |log: &mut VerifierLog, msg: String| {
         verbose!(log, "{msg}\n");
         Err(VerifyError::reject(Errno::Inval, Some(insn_idx), msg))
     };
+    if !opts.gpl_compatible {
+        return reject(log, "cannot call kernel function from non-GPL compatible program".into());
+    }
+    // An unresolved weak kfunc (libbpf leaves `imm` 0): checked by fixup_kfunc_calls() if the
+    // walk reaches it.
+    if func_id == 0 && offset == 0 {
+        return Ok(());
+    }
+    let btf = kernel_btf(opts)?;
+    if offset != 0 {
+        return Err(VerifyError::Unsupported("kfunc calls into module BTF (insn->off != 0)".into()));
+    }
     let func = if func_id < 0 { None } else { btf.get(func_id as u32) };
     let Some(func) = func.filter(|f| f.kind() == Kind::Func) else {
         return reject(log, format!("kernel btf_id {} is not a function", func_id as u32));
     };
     if btf.get(func.size_or_type()).is_none_or(|p| p.kind() != Kind::FuncProto) {
         return reject(log, format!("kernel function btf_id {func_id} does not have a valid func_proto"));
+    }
+    Ok(())
+}
+
+/// Mirrors the `imm == 0` check of `fixup_kfunc_call()` (after `opt_remove_dead_code()`): a call
+/// of an unresolved weak kfunc the walk reached.
+pub fn fixup_kfunc_calls(env: &mut Env<'_>) -> Result<()> {
+    let n = env.insns.len();
+    let reached = (0..n).find(|&i| {
+        let insn = env.insns[i];
+        insn.code == 0x85 && insn.src() == 2 && insn.imm == 0 && env.aux[i].seen
+    });
+    if let Some(i) = reached {
+        let msg = "invalid kernel function call not eliminated in verifier pass";
+        verbose!(env.log, "{msg}\n");
+        return Err(VerifyError::reject(Errno::Inval, Some(i), msg));
     }
     Ok(())
 }

@@ -411,6 +411,7 @@ fn run_walk(env: &mut env::Env<'_>) -> Result<()> {
     env.do_check_common(0)?;
     env.do_check_subprogs()?;
     call::check_max_stack_depth(env)?;
+    kfunc::fixup_kfunc_calls(env)?;
     misc_fixups_stack_depth(env);
     Ok(())
 }

@@ -157,3 +157,75 @@ fn hints_only_when_asked_and_after_the_kernels_lines() {
         hinted.log.lines().filter(|l| !l.starts_with("hint: ")).map(|l| format!("{l}\n")).collect();
     assert_eq!(without, plain.log);
 }
+
+#[test]
+fn non_gpl_programs_may_not_call_kfuncs() {
+    let (opts, names, _) = kernel();
+    let prog = asm("call crash\nr0 = 0\nexit\n", &names);
+    let v = bpf_check_full(&prog, &CheckOptions { gpl_compatible: false, log_level: 1, ..opts }, None);
+    assert_eq!(rejection(&v), "cannot call kernel function from non-GPL compatible program");
+}
+
+#[test]
+fn unresolved_weak_kfuncs_must_be_dead_code() {
+    let (opts, names, _) = kernel();
+    // libbpf leaves an unresolved weak kfunc's call with imm 0: reached, it fails in fixup.
+    let reached = asm("call kernel-function#0\nr0 = 0\nexit\n", &names);
+    let v = bpf_check_full(&reached, &CheckOptions { log_level: 1, ..opts.clone() }, None);
+    assert_eq!(rejection(&v), "invalid kernel function call not eliminated in verifier pass");
+    // Guarded by a branch the verifier knows is never taken, it is dead code.
+    let guarded = asm("r1 = 0\nif r1 == 0x0 goto pc+1\ncall kernel-function#0\nr0 = 0\nexit\n", &names);
+    let v = bpf_check_full(&guarded, &opts, None);
+    assert!(v.result.is_ok(), "{:?}", v.result);
+}
+
+/// `bpf_rdonly_cast(obj__ign, btf_id__k)` over a BTF with a 64-byte and a 4-byte struct.
+fn rdonly_cast_kernel() -> (CheckOptions, KfuncNames, u32, u32) {
+    let mut b = BtfBuilder::new();
+    let int = b.add_int("int", 4, IntEncoding(1));
+    let members: Vec<String> = (0..16).map(|i| format!("f{i}")).collect();
+    let big_m: Vec<kfvm_btf::NewMember<'_>> =
+        members.iter().enumerate().map(|(i, n)| kfvm_btf::NewMember::new(n, int, 32 * i as u32)).collect();
+    let big = b.add_struct("big", 64, &big_m);
+    let small = b.add_struct("small", 4, &[kfvm_btf::NewMember::new("x", int, 0)]);
+    let vptr = b.add_ptr(0);
+    let proto = b.add_func_proto(vptr, &[("obj__ign", vptr), ("btf_id__k", int)]);
+    let cast = b.add_func("bpf_rdonly_cast", proto, FuncLinkage::Global);
+    let mut table = KfuncTable::default();
+    table.insert(KfuncDesc {
+        btf_id: cast,
+        name: "bpf_rdonly_cast".into(),
+        flags: 1 << 12,
+        allowed: true,
+        ..Default::default()
+    });
+    let mut names = KfuncNames::new();
+    names.insert(0, cast as i32, "bpf_rdonly_cast");
+    let opts = CheckOptions {
+        prog_type: SYSCALL,
+        sleepable: true,
+        kernel_btf: Some(Arc::new(b.build().expect("valid BTF"))),
+        kfuncs: Arc::new(table),
+        ..CheckOptions::default()
+    };
+    (opts, names, big, small)
+}
+
+#[test]
+fn constant_arguments_are_precise_so_pruning_keeps_them_apart() {
+    let (opts, names, big, small) = rdonly_cast_kernel();
+    // Two paths meet at the call with different type ids in R2; field 8 exists only in `big`.
+    // Were R2 not marked precise at the call, the second path would be pruned at the join as
+    // equal to the first, and the out-of-bounds read never seen.
+    let text = |a: u32, b: u32| {
+        format!(
+            "r6 = *(u32 *)(r1 +0)\nr2 = {a}\nif r6 == 0x0 goto pc+1\nr2 = {b}\nr1 = 0\ncall bpf_rdonly_cast\n\
+             r0 = *(u32 *)(r0 +32)\nr0 = 0\nexit\n"
+        )
+    };
+    let v = bpf_check_full(&asm(&text(big, big), &names), &opts, None);
+    assert!(v.result.is_ok(), "{:?}", v.result);
+    let v = bpf_check_full(&asm(&text(big, small), &names), &CheckOptions { log_level: 2, ..opts }, None);
+    assert!(rejection(&v).contains("small"), "{}", v.log);
+    assert!(v.log.contains("mark_precise: frame0: regs=r2 stack= before"), "{}", v.log);
+}
