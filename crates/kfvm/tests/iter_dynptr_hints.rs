@@ -29,6 +29,7 @@ fn hinted(file: &str, prog: &str) -> (String, Vec<String>) {
         caps: Caps::default(),
         log_level: 1,
         deny_deprecated: false,
+        hints: true,
     };
     let mut opts = check_options(&obj, p, &env).expect("options");
     opts.hints = true;
