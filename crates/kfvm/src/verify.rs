@@ -318,7 +318,7 @@ impl Verifier {
                 v.verdict = Verdict::Reject { errno: r.errno.raw() };
                 // As libbpf does after a failed load at level 0: load again with a log, for the
                 // error lines.
-                let tail_log = if opts.log_level & 3 == 0 {
+                let tail_log = if opts.log_level == 0 {
                     let mut o = copts.clone();
                     o.log_level = 1;
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -216,7 +216,7 @@ fn kfvm_verdict(linked: &LinkedObject, spec: &Spec) -> Result<(ProgramVerdict, S
         ..Default::default()
     };
     let v = c.verifier.verify_program(linked, &p, &opts);
-    let log = if matches!(v.verdict, Verdict::Reject { .. }) && spec.log_level & 3 == 0 {
+    let log = if matches!(v.verdict, Verdict::Reject { .. }) && spec.log_level == 0 {
         opts.log_level = 1;
         c.verifier.verify_program(linked, &p, &opts).log
     } else {

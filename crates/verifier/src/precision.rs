@@ -143,8 +143,43 @@ enum BtErr {
     Bug(String),
 }
 
+/// What the backtracking walk reads of a state: borrowed for the starting state, copied for a
+/// checkpoint of the arena (which the walk marks precise as it goes).
+struct Walked<'a> {
+    first_insn_idx: u32,
+    jmp_history: std::borrow::Cow<'a, [JmpHistoryEntry]>,
+    parent: Option<StateId>,
+    curframe: usize,
+    subprogno0: u32,
+    callsite0: i32,
+}
+
+impl<'a> Walked<'a> {
+    fn borrowed(st: &'a VerifierState) -> Walked<'a> {
+        Walked {
+            first_insn_idx: st.first_insn_idx,
+            jmp_history: std::borrow::Cow::Borrowed(&st.jmp_history),
+            parent: st.parent,
+            curframe: st.curframe(),
+            subprogno0: st.frame[0].subprogno,
+            callsite0: st.frame[0].callsite,
+        }
+    }
+
+    fn copied(st: &VerifierState) -> Walked<'static> {
+        Walked {
+            first_insn_idx: st.first_insn_idx,
+            jmp_history: std::borrow::Cow::Owned(st.jmp_history.clone()),
+            parent: st.parent,
+            curframe: st.curframe(),
+            subprogno0: st.frame[0].subprogno,
+            callsite0: st.frame[0].callsite,
+        }
+    }
+}
+
 /// Mirrors `get_prev_insn_idx()`.
-fn get_prev_insn_idx(st: &VerifierState, i: i64, history: &mut usize) -> Option<i64> {
+fn get_prev_insn_idx(st: &Walked<'_>, i: i64, history: &mut usize) -> Option<i64> {
     let cnt = *history;
     if i == st.first_insn_idx as i64 {
         if cnt == 0 {
@@ -163,7 +198,7 @@ fn get_prev_insn_idx(st: &VerifierState, i: i64, history: &mut usize) -> Option<
 }
 
 /// Mirrors `get_jmp_hist_entry()`.
-fn get_hist(st: &VerifierState, hist_end: usize, idx: i64) -> Option<JmpHistoryEntry> {
+fn get_hist(st: &Walked<'_>, hist_end: usize, idx: i64) -> Option<JmpHistoryEntry> {
     if hist_end > 0 && st.jmp_history[hist_end - 1].idx as i64 == idx {
         Some(st.jmp_history[hist_end - 1])
     } else {
@@ -466,15 +501,14 @@ fn backtrack(
     let mut last_idx = starting.insn_idx as i64;
     let mut subseq_idx: i64 = -1;
     let mut skip_first = true;
-    // The state being walked: the starting one, then its parents in the arena.
-    let mut st_owned: VerifierState = starting.clone();
+    // The state being walked: the starting one, then its parents in the arena (only what the
+    // walk reads of them is copied out of the arena, which the walk updates).
     let mut st_id: Option<StateId> = None;
     loop {
-        let st: &VerifierState = match st_id {
-            Some(id) => &env.states[id].state,
-            None => &st_owned,
+        let st = match st_id {
+            Some(id) => Walked::copied(&env.states[id].state),
+            None => Walked::borrowed(starting),
         };
-        let st = st.clone();
         let mut history = st.jmp_history.len();
         if env.log.level2() {
             verbose!(
@@ -484,9 +518,9 @@ fn backtrack(
             );
         }
         if last_idx < 0 {
-            if st.curframe() == 0
-                && st.frame[0].subprogno > 0
-                && st.frame[0].callsite == BPF_MAIN_FUNC
+            if st.curframe == 0
+                && st.subprogno0 > 0
+                && st.callsite0 == BPF_MAIN_FUNC
                 && bt.stack_mask() == 0
                 && bt.reg_mask() & !BPF_REGMASK_ARGS == 0
             {
@@ -501,7 +535,7 @@ fn backtrack(
             }
             return Err(env.verifier_bug(format!(
                 "backtracking func entry subprog {} reg_mask {:x} stack_mask {:x}",
-                st.frame[0].subprogno,
+                st.subprogno0,
                 bt.reg_mask(),
                 bt.stack_mask()
             )));
@@ -538,7 +572,6 @@ fn backtrack(
         }
         let Some(parent) = st.parent else { break };
         st_id = Some(parent);
-        st_owned = VerifierState::new(FuncState::new(0, 0, 0));
         for fr in (0..=bt.frame).rev() {
             let log2 = env.log.level2();
             let mut fmsg = None;
