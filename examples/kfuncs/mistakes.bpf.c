@@ -69,14 +69,14 @@ int BPF_PROG(release_maybe_null, struct task_struct *task, u64 clone_flags)
 	return 0;
 }
 
-/* Walked pointer: `task->last_wakee` is not on the kernel's list of RCU-safe fields, so the
+/* Walked pointer: `task->parent` is not on the kernel's list of RCU-safe fields, so the
  * pointer read from it is neither trusted nor RCU-protected. Fix: use a safe field
  * (real_parent, group_leader) or a kfunc that returns a reference (bpf_task_from_pid). */
 SEC("tp_btf/task_newtask")
 __failure __msg("R1 must be a rcu pointer")
 int BPF_PROG(walked_untrusted, struct task_struct *task, u64 clone_flags)
 {
-	struct task_struct *t = bpf_task_acquire(task->last_wakee);
+	struct task_struct *t = bpf_task_acquire(task->parent);
 
 	if (t)
 		bpf_task_release(t);

@@ -1249,21 +1249,27 @@ fn untrusted_hint(env: &Env<'_>, meta: &KfuncCallArgMeta, reg: &RegState) -> Str
     } else {
         "this pointer".to_string()
     };
-    if reg.ty & PTR_UNTRUSTED != 0 {
-        format!(
-            "{what} was read outside an RCU read section (or through an untrusted pointer): read it \
-             between bpf_rcu_read_lock() and bpf_rcu_read_unlock(), or pass a pointer the program \
-             acquired (a *_acquire() kfunc) to {}()",
-            meta.func_name
-        )
+    let name = &meta.func_name;
+    let why = if reg.ty & PTR_UNTRUSTED != 0 {
+        "is untrusted: it was read outside an RCU read section, through an untrusted pointer, or is \
+         used after bpf_rcu_read_unlock()"
     } else {
-        format!(
-            "{what} came from walking another object's fields: pass {}() a trusted pointer (the \
-             program's context argument, or one returned by an acquiring kfunc){}",
-            meta.func_name,
-            if meta.is_kfunc_rcu() { ", or read it inside bpf_rcu_read_lock()" } else { "" }
-        )
+        "was read from a field the kernel marks neither trusted nor RCU-safe"
+    };
+    if meta.is_kfunc_release() {
+        return format!(
+            "{what} {why}; {name}() releases a reference: pass it the pointer an acquiring kfunc returned"
+        );
     }
+    let fix = if reg.ty & PTR_UNTRUSTED != 0 && meta.is_kfunc_rcu() {
+        "read it and use it between one bpf_rcu_read_lock() and its bpf_rcu_read_unlock()"
+    } else if meta.is_kfunc_rcu() {
+        "pass the program's context argument, a pointer returned by an acquiring kfunc, or one read \
+         from an RCU-safe field (such as task_struct's real_parent) inside an RCU read section"
+    } else {
+        "pass the program's context argument or a pointer returned by an acquiring kfunc"
+    };
+    format!("{what} {why}; {name}() needs a trusted pointer: {fix}")
 }
 
 /// The name of the kfunc or helper called at `idx`, for hints.

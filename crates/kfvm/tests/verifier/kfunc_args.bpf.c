@@ -41,6 +41,7 @@ int const_arg(struct __sk_buff *skb)
 
 SEC("tc")
 __failure __msg("R2 must be a known constant")
+__kfvm_msg("hint: argument 2 of bpf_rdonly_cast() (btf_id__k) must be a compile-time constant")
 int const_arg_unknown(struct __sk_buff *skb)
 {
 	struct task_struct *t = bpf_rdonly_cast(skb, skb->len);
@@ -167,6 +168,7 @@ int cast_to_kern_ctx(struct __sk_buff *skb)
 /* KF_SLEEPABLE: only in sleepable programs... */
 SEC("tc")
 __failure __msg("program must be sleepable to call sleepable kfunc bpf_copy_from_user_dynptr")
+__kfvm_msg("hint: bpf_copy_from_user_dynptr() may sleep")
 int sleepable_in_tc(struct __sk_buff *skb)
 {
 	struct bpf_dynptr d;

@@ -81,6 +81,7 @@ int rcu_ptr_to_kf_rcu(void *ctx)
 /* After the unlock the RCU pointer is untrusted. */
 SEC("syscall")
 __failure __msg("R1 must be a rcu pointer")
+__kfvm_msg("hint: this task_struct pointer is untrusted")
 int rcu_ptr_after_unlock(void *ctx)
 {
 	struct task_struct *t = bpf_task_from_pid(1), *p, *a;
@@ -117,6 +118,7 @@ int rcu_ptr_without_lock(void *ctx)
  * untrusted-for-kfuncs pointer. */
 SEC("syscall")
 __failure __msg("R1 must be a rcu pointer")
+__kfvm_msg("hint: this task_struct pointer was read from a field the kernel marks neither trusted nor RCU-safe")
 int not_rcu_safe_field(void *ctx)
 {
 	struct task_struct *t = bpf_task_from_pid(1), *a;
@@ -135,6 +137,7 @@ int not_rcu_safe_field(void *ctx)
 /* A release kfunc needs the reference itself, not a pointer walked from it. */
 SEC("syscall")
 __failure __msg("R1 must be referenced or trusted")
+__kfvm_msg("hint: this task_struct pointer was read from a field the kernel marks neither trusted nor RCU-safe; bpf_task_release() releases a reference")
 int release_walked(void *ctx)
 {
 	struct task_struct *t = bpf_task_from_pid(1);

@@ -38,6 +38,7 @@ int task_kfunc_in_tc(struct __sk_buff *skb)
 /* The cpumask kfuncs: tracing, syscall and struct_ops only. */
 SEC("tc")
 __failure __msg("calling kernel function bpf_cpumask_create is not allowed")
+__kfvm_msg("hint: bpf_cpumask_create() may be called from tracepoint, perf_event, tracing, struct_ops, lsm, syscall programs only")
 int cpumask_in_tc(struct __sk_buff *skb)
 {
 	struct bpf_cpumask *m = bpf_cpumask_create();
