@@ -469,6 +469,12 @@ pub fn check_ptr_to_btf_access(
     {
         return Err(env.verifier_bug("ref_obj_id for allocated object must be non-zero"));
     }
+    // btf_struct_access(): the fields the kernel manages in an allocated object are not data.
+    if reg.ty & MEM_ALLOC != 0 {
+        if let Some(name) = crate::obj::alloc_obj_special_field_at(btf, reg.btf_id, off, size) {
+            return Err(env.reject(Errno::Acces, format!("direct access to {name} is disallowed")));
+        }
+    }
     let acc = match btf_struct_access(btf, &reg, off, size) {
         Ok(a) => a,
         Err((errno, msg)) => return Err(env.reject(errno, msg)),

@@ -402,18 +402,27 @@ fn process_spin_lock(env: &mut Env<'_>, regno: usize, is_lock: bool) -> Result<(
             format!("R{regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset"),
         ));
     }
-    if reg.ty != PTR_TO_MAP_VALUE {
-        return Err(VerifyError::Unsupported("spin locks in allocated objects".into()));
-    }
-    let map = env.map(reg.map).clone();
-    if !map.btf() {
-        return Err(env.reject(
-            Errno::Inval,
-            format!("map '{}' has to have BTF in order to use bpf_spin_lock", map.name),
-        ));
-    }
-    let Some(lock_off) = map.record.spin_lock_off else {
-        return Err(env.reject(Errno::Inval, format!("map '{}' has no valid bpf_spin_lock", map.name)));
+    // The lock's identity: the map, or the BTF object of an allocated object (with the
+    // register's id telling objects apart).
+    let (lock_off, ptr) = if reg.ty == PTR_TO_MAP_VALUE {
+        let map = env.map(reg.map).clone();
+        if !map.btf() {
+            return Err(env.reject(
+                Errno::Inval,
+                format!("map '{}' has to have BTF in order to use bpf_spin_lock", map.name),
+            ));
+        }
+        let Some(lock_off) = map.record.spin_lock_off else {
+            return Err(env.reject(Errno::Inval, format!("map '{}' has no valid bpf_spin_lock", map.name)));
+        };
+        (lock_off, reg.map as u64)
+    } else {
+        // PTR_TO_BTF_ID | MEM_ALLOC (check_reg_type() let nothing else through).
+        let lock_off = env.btf_obj(reg.btf).and_then(|b| crate::obj::alloc_obj_spin_lock_off(b, reg.btf_id));
+        let Some(lock_off) = lock_off else {
+            return Err(env.reject(Errno::Inval, "local 'kptr' has no valid bpf_spin_lock"));
+        };
+        (lock_off, (1 << 32) | reg.btf as u64)
     };
     let at = reg.s.var_off.value as i64 + reg.off as i64;
     if lock_off as i64 != at {
@@ -422,7 +431,6 @@ fn process_spin_lock(env: &mut Env<'_>, regno: usize, is_lock: bool) -> Result<(
             format!("off {at} doesn't point to 'struct bpf_spin_lock' that is at {lock_off}"),
         ));
     }
-    let ptr = reg.map as u64;
     if is_lock {
         if env.cur.active_locks != 0 && env.cur.refs.iter().any(|r| r.ty == RefType::Lock) {
             return Err(env.reject(Errno::Inval, "Locking two bpf_spin_locks are not allowed"));

@@ -265,6 +265,7 @@ fn mark_ptr_not_null_reg_in(maps: &[crate::env::MapInfo], reg: &mut RegState) {
 /// Mirrors `mark_ptr_or_null_regs()` on the current state (`in_cur`) or the branch just pushed.
 fn mark_ptr_or_null_regs(env: &mut Env<'_>, in_cur: bool, regno: usize, is_null: bool) {
     let maps = &env.opts.maps;
+    let prog_btf = env.opts.prog_btf.as_ref().map(|p| p.btf.clone());
     let st = if in_cur { &mut env.cur } else { &mut env.stack.last_mut().expect("pushed").st };
     let (ref_obj_id, id) = {
         let r = &st.cur().regs[regno];
@@ -288,8 +289,14 @@ fn mark_ptr_or_null_regs(env: &mut Env<'_>, in_cur: bool, regno: usize, is_null:
                 return;
             }
             mark_ptr_not_null_reg_in(maps, reg);
-            let spin =
-                reg.ty == PTR_TO_MAP_VALUE && maps[(reg.map - 1) as usize].record.spin_lock_off.is_some();
+            // reg_may_point_to_spin_lock(): the id tells locks apart.
+            let spin = (reg.ty == PTR_TO_MAP_VALUE
+                && maps[(reg.map - 1) as usize].record.spin_lock_off.is_some())
+                || (type_is_ptr_alloc_obj(reg.ty)
+                    && reg.btf == crate::env::BTF_PROG
+                    && prog_btf
+                        .as_deref()
+                        .is_some_and(|b| crate::obj::alloc_obj_spin_lock_off(b, reg.btf_id).is_some()));
             if !spin {
                 reg.id = 0;
             }

@@ -101,32 +101,104 @@ pub fn btf_type_is_scalar_struct(log: &mut VerifierLog, btf: &kfvm_btf::Btf, id:
     true
 }
 
-/// Whether a local struct holds a field the kernel manages (`btf_find_struct_meta()` finds a
-/// record): a lock, list, rbtree, refcount, kptr, timer or workqueue.
-fn has_special_fields(btf: &kfvm_btf::Btf, id: u32) -> bool {
-    const SPECIAL: &[&str] = &[
-        "bpf_spin_lock",
-        "bpf_res_spin_lock",
-        "bpf_list_head",
-        "bpf_list_node",
-        "bpf_rb_root",
-        "bpf_rb_node",
-        "bpf_refcount",
-        "bpf_timer",
-        "bpf_wq",
-        "bpf_task_work",
-    ];
-    let Ok(t) = btf.skip_mods_and_typedefs(id) else { return false };
-    t.members().any(|m| {
-        let Ok(mt) = btf.skip_mods_and_typedefs(m.type_id) else { return false };
-        if mt.kind() == kfvm_btf::Kind::Ptr {
-            // kptrs are pointers with a kptr type tag.
-            return btf
-                .ptr_type_tags(m.type_id)
-                .is_ok_and(|tags| tags.has("kptr") || tags.has("kptr_untrusted"));
+/// A field of a local struct the kernel manages (`struct btf_field`): its kind's name as
+/// `btf_field_type_name()` gives it, offset and size.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct BtfField {
+    /// `btf_field_type_name()`: `bpf_spin_lock`, `bpf_list_head`, `kptr`, ...
+    pub name: &'static str,
+    /// `offset`.
+    pub offset: u32,
+    /// `size`.
+    pub size: u32,
+}
+
+/// The special struct types `btf_parse_struct_metas()` looks for in local types, with their
+/// `btf_field_type_name()`.
+const SPECIAL_STRUCTS: &[(&str, &str)] = &[
+    ("bpf_spin_lock", "bpf_spin_lock"),
+    ("bpf_res_spin_lock", "bpf_res_spin_lock"),
+    ("bpf_list_head", "bpf_list_head"),
+    ("bpf_list_node", "bpf_list_node"),
+    ("bpf_rb_root", "bpf_rb_root"),
+    ("bpf_rb_node", "bpf_rb_node"),
+    ("bpf_refcount", "bpf_refcount"),
+];
+
+/// Mirrors `btf_find_struct_meta()` (the record `btf_parse_struct_metas()` made of local struct
+/// `id`): its special fields, in nested structs and arrays too; empty for a plain struct.
+pub fn btf_find_struct_meta(btf: &kfvm_btf::Btf, id: u32) -> Vec<BtfField> {
+    let mut out = Vec::new();
+    collect_fields(btf, id, 0, 0, &mut out);
+    out
+}
+
+fn collect_fields(btf: &kfvm_btf::Btf, id: u32, base: u32, level: u32, out: &mut Vec<BtfField>) {
+    let Ok(t) = btf.skip_mods_and_typedefs(id) else { return };
+    if !matches!(t.kind(), kfvm_btf::Kind::Struct | kfvm_btf::Kind::Union) || level > 3 {
+        return;
+    }
+    for m in t.members() {
+        if m.bit_offset % 8 != 0 {
+            continue;
         }
-        mt.kind() == kfvm_btf::Kind::Struct && SPECIAL.contains(&mt.name())
-    })
+        let off = base + m.bit_offset / 8;
+        // An array of n elements holds n fields.
+        let (mut elem, mut n) = (m.type_id, 1u32);
+        if let Ok(a) = btf.skip_mods_and_typedefs(m.type_id) {
+            if let Some(info) = a.array().filter(|_| a.kind() == kfvm_btf::Kind::Array) {
+                elem = info.elem_type;
+                n = info.nelems;
+            }
+        }
+        let Ok(et) = btf.skip_mods_and_typedefs(elem) else { continue };
+        let size = btf.resolve_size(et.id()).unwrap_or(0);
+        let kind = if et.kind() == kfvm_btf::Kind::Ptr {
+            // kptrs are pointers with a kptr type tag.
+            match btf.ptr_type_tags(elem) {
+                Ok(tags) if tags.has("kptr") || tags.has("kptr_untrusted") => Some("kptr"),
+                Ok(tags) if tags.has("percpu_kptr") => Some("percpu_kptr"),
+                _ => None,
+            }
+        } else if et.kind() == kfvm_btf::Kind::Struct {
+            SPECIAL_STRUCTS.iter().find(|(s, _)| *s == et.name()).map(|(_, n)| *n)
+        } else {
+            None
+        };
+        for i in 0..n {
+            let o = off + i * size;
+            match kind {
+                Some(name) => out.push(BtfField { name, offset: o, size }),
+                None if matches!(et.kind(), kfvm_btf::Kind::Struct | kfvm_btf::Kind::Union) => {
+                    collect_fields(btf, et.id(), o, level + 1, out)
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+/// Whether a local struct holds a field the kernel manages (`btf_find_struct_meta()` finds a
+/// record).
+fn has_special_fields(btf: &kfvm_btf::Btf, id: u32) -> bool {
+    !btf_find_struct_meta(btf, id).is_empty()
+}
+
+/// The part of `btf_struct_access()` for allocated objects: an access to `[off, off + size)`
+/// of local struct `id` that touches one of its special fields is refused
+/// (`direct access to %s is disallowed`).
+pub fn alloc_obj_special_field_at(btf: &kfvm_btf::Btf, id: u32, off: i32, size: i32) -> Option<&'static str> {
+    btf_find_struct_meta(btf, id)
+        .into_iter()
+        .find(|f| {
+            (off as i64) < f.offset as i64 + f.size as i64 && (f.offset as i64) < off as i64 + size as i64
+        })
+        .map(|f| f.name)
+}
+
+/// The offset of the `bpf_spin_lock` of local struct `id` (`rec->spin_lock_off`), if it has one.
+pub fn alloc_obj_spin_lock_off(btf: &kfvm_btf::Btf, id: u32) -> Option<u32> {
+    btf_find_struct_meta(btf, id).into_iter().find(|f| f.name == "bpf_spin_lock").map(|f| f.offset)
 }
 
 /// The `KF_ARG_PTR_TO_ALLOC_BTF_ID` case of `check_kfunc_args()` (`__alloc`): argument `argno`

@@ -292,3 +292,95 @@ int obj_in_loop_leak(void *ctx)
 	bpf_iter_num_destroy(&it);
 	return 0;
 }
+
+struct locked {
+	long a;
+	struct bpf_spin_lock lock;
+	long b;
+};
+
+/* An object with its own lock (a TC program: kfvm's runtime takes spin locks in map values
+ * only, and it runs no TC programs). */
+SEC("tc")
+__success
+int obj_with_lock(struct __sk_buff *skb)
+{
+	struct locked *p = bpf_obj_new(struct locked);
+	long r;
+
+	if (!p)
+		return 0;
+	bpf_spin_lock(&p->lock);
+	p->a = 1;
+	r = p->a;
+	bpf_spin_unlock(&p->lock);
+	bpf_obj_drop(p);
+	return r;
+}
+
+/* The lock is the kernel's, not data. */
+SEC("syscall")
+__failure __msg("direct access to bpf_spin_lock is disallowed")
+int obj_lock_direct(void *ctx)
+{
+	struct locked *p = bpf_obj_new(struct locked);
+	int r;
+
+	if (!p)
+		return 0;
+	r = *(volatile int *)&p->lock;
+	bpf_obj_drop(p);
+	return r;
+}
+
+SEC("syscall")
+__failure __msg("function calls are not allowed while holding a lock")
+int obj_drop_in_lock(void *ctx)
+{
+	struct locked *p = bpf_obj_new(struct locked);
+
+	if (!p)
+		return 0;
+	bpf_spin_lock(&p->lock);
+	bpf_obj_drop(p);
+	return 0;
+}
+
+/* The type id is a constant (__k). */
+SEC("syscall")
+__failure __msg("R1 must be a known constant")
+int obj_new_var_id(void *ctx)
+{
+	u64 id = bpf_get_prandom_u32();
+	struct locked *p = bpf_obj_new_impl(id, NULL);
+
+	if (p)
+		bpf_obj_drop(p);
+	return 0;
+}
+
+/* After the first drop the pointer is no object any more. */
+SEC("syscall")
+__failure __msg("R1 must be referenced or trusted")
+int obj_drop_twice(void *ctx)
+{
+	struct point *p = bpf_obj_new(struct point);
+
+	if (!p)
+		return 0;
+	bpf_obj_drop(p);
+	bpf_obj_drop(p);
+	return 0;
+}
+
+/* Socket filters have no allocator. */
+SEC("socket")
+__failure __msg("calling kernel function bpf_obj_new_impl is not allowed")
+int obj_new_socket_filter(void *ctx)
+{
+	struct point *p = bpf_obj_new(struct point);
+
+	if (p)
+		bpf_obj_drop(p);
+	return 0;
+}
