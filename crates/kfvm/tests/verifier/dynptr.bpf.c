@@ -281,3 +281,46 @@ int overlapping_dynptrs(struct xdp_md *ctx)
 	p = bpf_dynptr_slice(&d[1], 0, NULL, 1);
 	return p ? XDP_PASS : XDP_DROP;
 }
+
+/* Copying between dynptrs and filling one. */
+SEC("xdp")
+__success __retval(2)
+int xdp_copy_memset(struct xdp_md *ctx)
+{
+	struct bpf_dynptr pkt, mem;
+	char buf[16] = {};
+
+	bpf_dynptr_from_xdp(ctx, 0, &pkt);
+	if (bpf_dynptr_size(&pkt) < 16)
+		return XDP_PASS;
+	bpf_dynptr_from_xdp(ctx, 0, &mem);
+	bpf_dynptr_copy(&mem, 0, &pkt, 8, 4);
+	bpf_dynptr_memset(&mem, 0, 2, 0);
+	bpf_dynptr_slice(&pkt, 0, buf, sizeof(buf));
+	return XDP_PASS;
+}
+
+/* The metadata area of an skb as a dynptr. */
+SEC("tc")
+__success
+int skb_meta_slice(struct __sk_buff *skb)
+{
+	struct bpf_dynptr meta;
+	unsigned char *p;
+
+	bpf_dynptr_from_skb_meta(skb, 0, &meta);
+	p = bpf_dynptr_slice(&meta, 0, NULL, 4);
+	return p ? 1 : 0;
+}
+
+/* bpf_dynptr_copy needs two initialised dynptrs. */
+SEC("xdp")
+__failure __msg("Expected an initialized dynptr as arg #2")
+int copy_from_uninit(struct xdp_md *ctx)
+{
+	struct bpf_dynptr pkt, other;
+
+	bpf_dynptr_from_xdp(ctx, 0, &pkt);
+	bpf_dynptr_copy(&pkt, 0, &other, 0, 4);
+	return XDP_PASS;
+}
