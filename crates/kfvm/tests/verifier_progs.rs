@@ -294,7 +294,19 @@ fn check_kernel(path: &Path, spec: &Spec) -> Result<(), Failed> {
         .map_err(|e| format!("the kernel's log: {e}:\n{log}"))?;
     if let (Some(want), Some(fd)) = (spec.retval, &l.loaded.fd) {
         let got = if spec.section.starts_with("syscall") {
-            kfvm_oracle::test_run_syscall(fd, &[]).map(|r| r.0)
+            // The context: the __kfvm_run_arg integers, 8 bytes each (as the checked run has it).
+            let mut ctx = Vec::new();
+            for a in &spec.run_args {
+                match ArgSpec::parse(a)? {
+                    ArgSpec::Int(v) => ctx.extend_from_slice(&v.to_ne_bytes()),
+                    other => {
+                        return Err(
+                            format!("a syscall program's context takes integers, not {other:?}").into()
+                        )
+                    }
+                }
+            }
+            kfvm_oracle::test_run_syscall(fd, &ctx).map(|r| r.0)
         } else if spec.section.starts_with("xdp") {
             kfvm_oracle::test_run(fd, &packet(), &[])
         } else {
@@ -340,6 +352,10 @@ fn check_run(path: &Path, spec: &Spec) -> Result<(), Failed> {
 
 fn summary(cases: &[(PathBuf, Spec)]) -> Result<(), Failed> {
     let (mut n, mut verdicts, mut undecided, mut msgs, mut msg_n) = (0, 0, 0, 0, 0);
+    let (mut errno_eq, mut errno_n, mut proc_eq, mut proc_n, mut last_eq, mut last_n) = (0, 0, 0, 0, 0, 0);
+    let processed_of = |log: &str| -> Option<u32> {
+        log.lines().find_map(|l| l.strip_prefix("processed ")?.split(' ').next()?.parse().ok())
+    };
     let mut diffs = Vec::new();
     for (path, spec) in cases.iter().filter(|(_, s)| s.kfvm_only.is_none()) {
         let Ok(l) = kernel_load(path, spec) else { continue };
@@ -352,6 +368,40 @@ fn summary(cases: &[(PathBuf, Spec)]) -> Result<(), Failed> {
             (Verdict::Accept, true) | (Verdict::Reject { .. }, false) => verdicts += 1,
             (Verdict::Unsupported(_), _) => undecided += 1,
             (other, _) => diffs.push(format!("{id}: verdict kernel={} kfvm={}", k_acc, other.as_str())),
+        }
+        if let (Some(ke), Verdict::Reject { errno }) = (l.loaded.errno, &v.verdict) {
+            errno_n += 1;
+            if ke == *errno {
+                errno_eq += 1;
+            } else {
+                diffs.push(format!("{id}: errno kernel={ke} kfvm={errno}"));
+            }
+        }
+        // Both logs at the same level: the kernel's last error line must be in kfvm's log, and
+        // the instruction counts should match.
+        if !k_acc && matches!(v.verdict, Verdict::Reject { .. }) {
+            let last = l.loaded.log.lines().rev().find(|x| {
+                !x.is_empty()
+                    && !x.starts_with("processed ")
+                    && !x.starts_with("verification time")
+                    && !x.starts_with("stack depth")
+            });
+            if let Some(last) = last {
+                last_n += 1;
+                if log.contains(last) {
+                    last_eq += 1;
+                } else {
+                    diffs.push(format!("{id}: the kernel's last line `{last}` not in kfvm's log"));
+                }
+            }
+        }
+        if let (Some(kp), Some(fp)) = (processed_of(&l.loaded.log), processed_of(&log)) {
+            proc_n += 1;
+            if kp == fp {
+                proc_eq += 1;
+            } else {
+                diffs.push(format!("{id}: processed kernel={kp} kfvm={fp}"));
+            }
         }
         for m in spec.msgs.iter().filter(|m| !m.negative && !m.kfvm_only) {
             if !l.loaded.log.contains(&m.text) {
@@ -367,7 +417,8 @@ fn summary(cases: &[(PathBuf, Spec)]) -> Result<(), Failed> {
     }
     eprintln!(
         "C corpus: {n} programs; verdicts agree {verdicts}/{n} (kfvm cannot decide {undecided} yet); \
-         kernel-confirmed messages found in kfvm's log {msgs}/{msg_n}"
+         kernel-confirmed messages found in kfvm's log {msgs}/{msg_n}; errno agree {errno_eq}/{errno_n}; \
+         the kernel's last error line in kfvm's log {last_eq}/{last_n}; processed insns agree {proc_eq}/{proc_n}"
     );
     for d in &diffs {
         eprintln!("  {d}");

@@ -76,3 +76,24 @@ int tc_return_pointer(struct __sk_buff *skb)
 {
 	return (long)skb;
 }
+
+struct args {
+	u64 a;
+	u64 b;
+};
+
+SEC("syscall")
+__description("a syscall program reads its context, a user buffer")
+__success __retval(5) __kfvm_run_arg("2") __kfvm_run_arg("3")
+int syscall_ctx_read(struct args *ctx)
+{
+	return ctx->a + ctx->b;
+}
+
+SEC("syscall")
+__description("a syscall program's context is at most U16_MAX bytes")
+__failure __msg("dereference of modified ctx ptr R1 off=65536 disallowed")
+int syscall_ctx_too_far(void *ctx)
+{
+	return *(u64 *)(ctx + 65536);
+}
