@@ -67,6 +67,7 @@ fn kernel_arg(a: ArgType) -> (Base, u32) {
         ArgType::PtrToStackOrNull => (Base::PtrToStack, PTR_MAYBE_NULL),
         ArgType::KptrXchgDest => (Base::KptrXchgDest, 0),
         ArgType::PtrToBtfIdOrNullRelease => (Base::PtrToBtfId, PTR_MAYBE_NULL | OBJ_RELEASE),
+        ArgType::PtrToBtfId(_) => (Base::PtrToBtfId, 0),
         ArgType::PtrToDynptr(flags) => (Base::PtrToDynptr, flags),
     }
 }
@@ -106,7 +107,14 @@ fn compatible(base: Base) -> &'static [u32] {
 }
 
 /// Mirrors `check_reg_type()`.
-fn check_reg_type(env: &mut Env<'_>, regno: usize, base: Base, flags: u32, meta: &CallArgMeta) -> Result<()> {
+fn check_reg_type(
+    env: &mut Env<'_>,
+    regno: usize,
+    base: Base,
+    flags: u32,
+    arg_btf: Option<&'static str>,
+    meta: &CallArgMeta,
+) -> Result<()> {
     let reg = env.reg(regno).clone();
     let mut t = reg.ty;
     if flags & MEM_RDONLY != 0 {
@@ -166,7 +174,29 @@ fn check_reg_type(env: &mut Env<'_>, regno: usize, base: Base, flags: u32, meta:
                 };
                 return crate::btf_access::map_kptr_match_type(env, &k, regno);
             }
-            Err(VerifyError::Unsupported("BTF pointer arguments of helpers".into()))
+            let Some(need) = arg_btf else {
+                return Err(env.verifier_bug("missing arg compatible BTF ID"));
+            };
+            let btf = env.kernel_btf("helper arguments of BTF types")?;
+            let Some(need_id) = btf.find_by_name_kind(need, kfvm_btf::Kind::Struct).map(|t| t.id()) else {
+                return Err(VerifyError::Unsupported(format!("the kernel BTF has no struct {need}")));
+            };
+            let strict = release;
+            if !crate::btf_access::btf_struct_ids_match(
+                env,
+                reg.btf,
+                reg.btf_id,
+                reg.off,
+                BTF_VMLINUX,
+                need_id,
+                strict,
+            ) {
+                let have = env.btf_type_name(reg.btf, reg.btf_id);
+                return Err(
+                    env.reject(Errno::Acces, format!("R{regno} is of type {have} but {need} is expected"))
+                );
+            }
+            Ok(())
         }
         t if t == PTR_TO_BTF_ID | MEM_ALLOC || t == PTR_TO_BTF_ID | MEM_PERCPU | MEM_ALLOC => {
             if meta.func_id == BPF_FUNC_KPTR_XCHG && regno == 2 {
@@ -234,7 +264,11 @@ fn check_func_arg(env: &mut Env<'_>, arg: usize, meta: &mut CallArgMeta, fnp: &F
     }
     let skip_type_check = reg.is_null() && flags & PTR_MAYBE_NULL != 0;
     if !skip_type_check {
-        check_reg_type(env, regno, base, flags, meta)?;
+        let arg_btf = match fnp.args[arg] {
+            ArgType::PtrToBtfId(n) => Some(n),
+            _ => None,
+        };
+        check_reg_type(env, regno, base, flags, arg_btf, meta)?;
         // A released dynptr on the stack may sit at any offset: the stack pointer is not the
         // object released.
         if !(base == Base::PtrToDynptr && flags & OBJ_RELEASE != 0 && reg.ty == PTR_TO_STACK) {
@@ -689,8 +723,8 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
             r.ty = PTR_TO_MEM | MEM_RINGBUF | PTR_MAYBE_NULL;
             r.mem_size = meta.mem_size as u32;
         }
-        RetType::PtrToBtfIdTrusted(tname) => {
-            // RET_PTR_TO_BTF_ID | PTR_TRUSTED: the type is the helper's ret_btf_id in vmlinux.
+        RetType::PtrToBtfIdTrusted(tname) | RetType::PtrToBtfId(tname) => {
+            // RET_PTR_TO_BTF_ID (| PTR_TRUSTED): the type is the helper's ret_btf_id in vmlinux.
             let btf = env.kernel_btf(fnp.name)?;
             let Some(t) = btf.find_by_name_kind(tname, kfvm_btf::Kind::Struct) else {
                 return Err(
@@ -700,7 +734,10 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
             let id = t.id();
             let r = env.reg_mut(0);
             r.mark_known_zero();
-            r.ty = PTR_TO_BTF_ID | PTR_TRUSTED;
+            r.ty = PTR_TO_BTF_ID;
+            if matches!(fnp.ret, RetType::PtrToBtfIdTrusted(_)) {
+                r.ty |= PTR_TRUSTED;
+            }
             r.btf = BTF_VMLINUX;
             r.btf_id = id;
         }

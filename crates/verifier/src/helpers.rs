@@ -48,6 +48,8 @@ pub enum ArgType {
     /// `ARG_PTR_TO_BTF_ID_OR_NULL | OBJ_RELEASE` (with `BPF_PTR_POISON`): a referenced pointer of
     /// the kptr field's type, or NULL; the reference moves into the field.
     PtrToBtfIdOrNullRelease,
+    /// `ARG_PTR_TO_BTF_ID` with `arg_btf_id` naming a struct of the kernel BTF.
+    PtrToBtfId(&'static str),
     /// `ARG_PTR_TO_DYNPTR` with its modifiers (`MEM_UNINIT`, `MEM_RDONLY`, `OBJ_RELEASE`, a
     /// `DYNPTR_TYPE_*` flag): a `struct bpf_dynptr` on the stack (or a `CONST_PTR_TO_DYNPTR`).
     PtrToDynptr(u32),
@@ -66,6 +68,8 @@ pub enum RetType {
     PtrToRingbufMemOrNull,
     /// `RET_PTR_TO_BTF_ID_TRUSTED`, with the BTF type's name.
     PtrToBtfIdTrusted(&'static str),
+    /// `RET_PTR_TO_BTF_ID`, with the BTF type's name: a flagless (legacy) pointer.
+    PtrToBtfId(&'static str),
     /// `RET_PTR_TO_BTF_ID_OR_NULL` of the kptr field's type (`BPF_PTR_POISON`).
     PtrToBtfIdOrNullFromKptr,
     /// `RET_PTR_TO_DYNPTR_MEM_OR_NULL`: memory of the requested size inside a dynptr, or NULL.
@@ -187,6 +191,13 @@ pub static HELPERS: &[FuncProto] = &[
     proto(132, "bpf_ringbuf_submit", false, RetType::Void, [PtrToRingbufMemRelease, Anything, D, D, D]),
     proto(133, "bpf_ringbuf_discard", false, RetType::Void, [PtrToRingbufMemRelease, Anything, D, D, D]),
     perfmon(proto(158, "bpf_get_current_task_btf", true, RetType::PtrToBtfIdTrusted("task_struct"), [D; 5])),
+    perfmon(proto(
+        175,
+        "bpf_task_pt_regs",
+        true,
+        RetType::PtrToBtfId("pt_regs"),
+        [PtrToBtfId("task_struct"), D, D, D, D],
+    )),
     perfmon(proto(
         177,
         "bpf_trace_vprintk",

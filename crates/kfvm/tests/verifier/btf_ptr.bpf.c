@@ -149,3 +149,55 @@ int current_in_socket(struct __sk_buff *skb)
 
 	return t->pid == 12345;
 }
+
+SEC("syscall")
+__description("sleepable: a walked pointer outside an RCU read section is untrusted")
+__success __log_level(2)
+__msg("R1=untrusted_ptr_task_struct()")
+int sleepable_walk(void *ctx)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *p = t->real_parent;
+
+	return p->pid == 12345;
+}
+
+SEC("syscall")
+__description("sleepable: inside bpf_rcu_read_lock() the walk is RCU-protected, and untrusted after the unlock")
+__success __log_level(2)
+__msg("=rcu_ptr_task_struct()")
+__msg("R6=untrusted_ptr_task_struct()")
+int sleepable_walk_rcu(void *ctx)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *p;
+
+	bpf_rcu_read_lock();
+	p = t->real_parent;
+	bpf_rcu_read_unlock();
+	return p->pid == 12345;
+}
+
+SEC("socket")
+__description("bpf_task_pt_regs() of a trusted task gives a flagless pt_regs pointer (the runtime lacks the helper: a socket filter, not run)")
+__success __log_level(2)
+__msg("call bpf_task_pt_regs#175     ; R0=ptr_pt_regs()")
+int task_pt_regs(struct __sk_buff *skb)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return regs->ip == 12345;
+}
+
+SEC("socket")
+__description("bpf_task_pt_regs() of something else than a task")
+__failure
+__msg("cannot access ptr member subsys with moff 0 in struct css_set with off 0 size 1")
+__msg("R1 is of type css_set but task_struct is expected")
+int task_pt_regs_css(struct __sk_buff *skb)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs((struct task_struct *)task->cgroups);
+
+	return regs->ip == 12345;
+}
