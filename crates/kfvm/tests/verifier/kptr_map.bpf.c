@@ -228,3 +228,60 @@ int BPF_PROG(xchg_maybe_null, struct task_struct *task)
 		bpf_task_release(old);
 	return 0;
 }
+
+SEC("syscall")
+__description("sleepable: a referenced kptr loaded outside an RCU read section is untrusted")
+__success __log_level(2)
+__msg("=untrusted_ptr_or_null_task_struct(id=")
+int sleepable_load(void *ctx)
+{
+	int k = 0;
+	struct val *v = bpf_map_lookup_elem(&m, &k);
+	struct task_struct *t;
+
+	if (!v)
+		return 0;
+	t = v->t;
+	return t ? t->pid == 1 : 0;
+}
+
+SEC("tp_btf/task_newtask")
+__description("a helper may not write over a kptr field")
+__failure __msg("kptr cannot be accessed indirectly by helper")
+int BPF_PROG(helper_over_kptr, struct task_struct *task)
+{
+	int k = 0;
+	struct val *v = bpf_map_lookup_elem(&m, &k);
+
+	if (!v)
+		return 0;
+	bpf_probe_read_kernel(v, sizeof(*v), task);
+	return 0;
+}
+
+SEC("tp_btf/task_newtask")
+__description("an 8-byte load across a kptr field")
+__failure __msg("kptr access misaligned expected=0 off=4")
+int BPF_PROG(kptr_misaligned, struct task_struct *task)
+{
+	int k = 0;
+	struct val *v = bpf_map_lookup_elem(&m, &k);
+
+	if (!v)
+		return 0;
+	return *(u64 *)((void *)v + 4) == 1;
+}
+
+SEC("tp_btf/task_newtask")
+__description("an atomic operation on a kptr field")
+__failure __msg("kptr in map can only be accessed using BPF_MEM instruction mode")
+int BPF_PROG(kptr_atomic, struct task_struct *task)
+{
+	int k = 0;
+	struct val *v = bpf_map_lookup_elem(&m, &k);
+
+	if (!v)
+		return 0;
+	__sync_fetch_and_add((u64 *)&v->u, 1);
+	return 0;
+}
