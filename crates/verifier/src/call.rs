@@ -912,16 +912,19 @@ pub fn check_func_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -> 
                 "global function calls are not allowed while holding a lock,\nuse static function instead",
             ));
         }
-        if env.cur.active_preempt_locks != 0 {
+        // Linux 6.18.44 lets global functions run in RCU, preempt-disabled and IRQ-disabled
+        // sections unless they may sleep (`subprog_info[].might_sleep`).
+        if crate::kfunc::subprog_might_sleep(env, subprog)
+            && (env.cur.active_rcu_locks != 0
+                || env.cur.active_preempt_locks != 0
+                || env.cur.active_irq_id != 0
+                || !env.cur.in_sleepable)
+        {
             return Err(env.reject(
                 Errno::Inval,
-                "global function calls are not allowed with preemption disabled,\nuse static function instead",
-            ));
-        }
-        if env.cur.active_irq_id != 0 {
-            return Err(env.reject(
-                Errno::Inval,
-                "global function calls are not allowed with IRQs disabled,\nuse static function instead",
+                "global functions that may sleep are not allowed in non-sleepable context,\n\
+                 i.e., in a RCU/IRQ/preempt-disabled section, or in\n\
+                 a non-sleepable BPF program context",
             ));
         }
         if !args_ok {

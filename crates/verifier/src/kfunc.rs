@@ -549,6 +549,40 @@ pub fn add_kfunc_call(
     Ok(())
 }
 
+/// `subprog_info[subprog].might_sleep`: the subprogram, or one it calls, calls a sleepable
+/// kfunc the program may call (`mark_subprog_might_sleep()` in `check_cfg()`, merged from
+/// callees to callers). kfvm models no sleepable helpers.
+pub fn subprog_might_sleep(env: &Env<'_>, subprog: usize) -> bool {
+    let mut seen = vec![false; env.subprog_cnt];
+    let mut todo = vec![subprog];
+    while let Some(sp) = todo.pop() {
+        if sp >= env.subprog_cnt || std::mem::replace(&mut seen[sp], true) {
+            continue;
+        }
+        for i in env.subprogs[sp].start..env.subprogs[sp + 1].start {
+            let insn = env.insns[i];
+            if insn.code != 0x85 {
+                continue;
+            }
+            match insn.src() {
+                2 if insn.off == 0 => {
+                    let k = env.opts.kfuncs.get(insn.imm as u32);
+                    if k.is_some_and(|k| k.allowed && k.flags & kf::SLEEPABLE != 0) {
+                        return true;
+                    }
+                }
+                1 => {
+                    if let Some(callee) = env.find_subprog((i as i64 + insn.imm as i64 + 1) as usize) {
+                        todo.push(callee);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    false
+}
+
 /// Mirrors the `imm == 0` check of `fixup_kfunc_call()` (after `opt_remove_dead_code()`): a call
 /// of an unresolved weak kfunc the walk reached.
 pub fn fixup_kfunc_calls(env: &mut Env<'_>) -> Result<()> {
