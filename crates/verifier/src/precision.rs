@@ -451,16 +451,23 @@ pub fn mark_all_scalars_precise(env: &mut Env<'_>, st: &VerifierState) {
 
 /// Mirrors `mark_chain_precision()`: register `regno` of the current state must be precise.
 pub fn mark_chain_precision(env: &mut Env<'_>, regno: i32) -> Result<()> {
-    let cur = env.cur.clone();
     let mut changed = false;
-    mark_chain_precision_from(env, &cur, regno, &mut changed)
+    with_cur(env, |env, cur| mark_chain_precision_from(env, cur, regno, &mut changed))
 }
 
 /// Mirrors `mark_chain_precision_batch()`: the marks already in `env.bt`.
 pub fn mark_chain_precision_batch(env: &mut Env<'_>) -> Result<()> {
-    let cur = env.cur.clone();
     let mut changed = false;
-    mark_chain_precision_from(env, &cur, -1, &mut changed)
+    with_cur(env, |env, cur| mark_chain_precision_from(env, cur, -1, &mut changed))
+}
+
+/// Runs `f` with the current state lent out of `env` (backtracking reads it while it updates
+/// the checkpoints, and never looks at `env.cur`): no copy of the state per precision mark.
+pub fn with_cur<T>(env: &mut Env<'_>, f: impl FnOnce(&mut Env<'_>, &VerifierState) -> T) -> T {
+    let cur = std::mem::replace(&mut env.cur, VerifierState::new(FuncState::new(-1, 0, 0)));
+    let r = f(env, &cur);
+    env.cur = cur;
+    r
 }
 
 /// Mirrors `__mark_chain_precision()`.

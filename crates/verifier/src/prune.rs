@@ -748,9 +748,8 @@ pub fn is_state_visited(env: &mut Env<'_>, insn_idx: usize) -> Result<i32> {
                 env.push_jmp_history(0, 0)?;
             }
             let old = env.states[id].state.clone();
-            let cur = env.cur.clone();
             let mut changed = false;
-            propagate_precision(env, &old, &cur, &mut changed)?;
+            crate::precision::with_cur(env, |env, cur| propagate_precision(env, &old, cur, &mut changed))?;
             if loop_ {
                 let mut be = env.cur.clone();
                 be.equal_state = Some(id);
