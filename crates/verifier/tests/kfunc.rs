@@ -229,3 +229,110 @@ fn constant_arguments_are_precise_so_pruning_keeps_them_apart() {
     assert!(rejection(&v).contains("small"), "{}", v.log);
     assert!(v.log.contains("mark_precise: frame0: regs=r2 stack= before"), "{}", v.log);
 }
+
+/// A kernel BTF for the annotations the model's kfuncs do not use: `__nullable`, `__map`,
+/// `KF_RCU_PROTECTED`, `___init` no-cast aliases, memory arguments.
+fn annotations_kernel() -> (CheckOptions, KfuncNames) {
+    let mut b = BtfBuilder::new();
+    let int = b.add_int("int", 4, IntEncoding(1));
+    let conn = b.add_struct("nf_conn", 4, &[kfvm_btf::NewMember::new("status", int, 0)]);
+    let conn_init = b.add_struct("nf_conn___init", 4, &[kfvm_btf::NewMember::new("ct", conn, 0)]);
+    let wrap = b.add_struct("conn_wrap", 4, &[kfvm_btf::NewMember::new("ct", conn, 0)]);
+    let map = b.add_struct("bpf_map", 8, &[kfvm_btf::NewMember::new("id", int, 0)]);
+    let (conn_p, init_p, wrap_p, map_p, int_p) =
+        (b.add_ptr(conn), b.add_ptr(conn_init), b.add_ptr(wrap), b.add_ptr(map), b.add_ptr(int));
+    let void_proto = b.add_func_proto(0, &[]);
+    let mut funcs = Vec::new();
+    let mut f = |b: &mut BtfBuilder, name: &'static str, ret: u32, params: &[(&str, u32)], flags: u32| {
+        let proto = b.add_func_proto(ret, params);
+        funcs.push((b.add_func(name, proto, FuncLinkage::Global), name, flags));
+    };
+    f(&mut b, "conn_nullable", int, &[("ct__nullable", conn_p)], 1 << 4);
+    f(&mut b, "conn_plain", int, &[("ct", conn_p)], 1 << 4);
+    f(&mut b, "conn_alloc", init_p, &[], KF_ACQUIRE | KF_RET_NULL);
+    f(&mut b, "wrap_alloc", wrap_p, &[], KF_ACQUIRE | KF_RET_NULL);
+    f(&mut b, "conn_insert", int, &[("ct", conn_p)], 2);
+    f(&mut b, "wrap_release", 0, &[("w", wrap_p)], 2);
+    f(&mut b, "map_size", int, &[("m__map", map_p)], 0);
+    f(&mut b, "rcu_only", conn_p, &[], 1 << 11);
+    f(&mut b, "read_int", int, &[("p", int_p)], 0);
+    let _ = void_proto;
+    let mut table = KfuncTable::default();
+    let mut names = KfuncNames::new();
+    for (id, name, flags) in funcs {
+        table.insert(KfuncDesc { btf_id: id, name: name.into(), flags, allowed: true, ..Default::default() });
+        names.insert(0, id as i32, name);
+    }
+    let opts = CheckOptions {
+        prog_type: SYSCALL,
+        sleepable: true,
+        kernel_btf: Some(Arc::new(b.build().expect("valid BTF"))),
+        kfuncs: Arc::new(table),
+        maps: vec![kfvm_verifier::MapInfo::new(2, 4, 8, 1)],
+        ..CheckOptions::default()
+    };
+    (opts, names)
+}
+
+fn verdict(text: &str) -> kfvm_verifier::Verdict {
+    let (opts, names) = annotations_kernel();
+    bpf_check_full(&asm(text, &names), &CheckOptions { log_level: 1, ..opts }, None)
+}
+
+#[test]
+fn nullable_arguments_take_null() {
+    assert!(verdict("r1 = 0\ncall conn_nullable\nr0 = 0\nexit\n").result.is_ok());
+    let v = verdict("r1 = 0\ncall conn_plain\nr0 = 0\nexit\n");
+    assert_eq!(rejection(&v), "Possibly NULL pointer passed to trusted arg0");
+}
+
+#[test]
+fn map_arguments_take_a_map() {
+    let v = verdict("r1 = map[idx:0]\ncall map_size\nr0 = 0\nexit\n");
+    assert!(v.result.is_ok(), "{}", v.log);
+    let v = verdict("r1 = r10\nr1 += -8\ncall map_size\nr0 = 0\nexit\n");
+    assert_eq!(rejection(&v), "pointer in R1 isn't map pointer");
+}
+
+#[test]
+fn rcu_protected_kfuncs_need_an_rcu_section_and_return_rcu_pointers() {
+    let v = verdict("call rcu_only\nr0 = 0\nexit\n");
+    assert_eq!(rejection(&v), "kernel func rcu_only requires RCU critical section protection");
+    let (opts, names) = annotations_kernel();
+    let v = bpf_check_full(
+        &asm("call rcu_only\nr0 = 0\nexit\n", &names),
+        &CheckOptions { prog_type: 3, sleepable: false, log_level: 2, ..opts },
+        None,
+    );
+    // A non-sleepable program is always in an RCU read section.
+    assert!(v.result.is_ok(), "{}", v.log);
+    assert!(v.log.contains("R0=rcu_ptr_nf_conn()"), "{}", v.log);
+}
+
+#[test]
+fn init_aliases_never_match_and_released_arguments_match_strictly() {
+    // conn_wrap starts with an nf_conn: a non-release kfunc takes it...
+    let v = verdict("call wrap_alloc\nif r0 == 0x0 goto pc+5\nr6 = r0\nr1 = r0\ncall conn_plain\nr1 = r6\ncall wrap_release\nr0 = 0\nexit\n");
+    assert!(v.result.is_ok(), "{}", v.log);
+    // ... a release kfunc does not (strict matching of the released reference)...
+    let v = verdict("call wrap_alloc\nif r0 == 0x0 goto pc+2\nr1 = r0\ncall conn_insert\nr0 = 0\nexit\n");
+    assert_eq!(
+        rejection(&v),
+        "kernel function conn_insert args#0 expected pointer to STRUCT nf_conn but R1 has a pointer to STRUCT conn_wrap"
+    );
+    // ... and nf_conn___init is never an nf_conn, although it starts with one.
+    let v =
+        verdict("call conn_alloc\nif r0 == 0x0 goto pc+3\nr6 = r0\nr1 = r0\ncall conn_plain\nr0 = 0\nexit\n");
+    assert_eq!(
+        rejection(&v),
+        "kernel function conn_plain args#0 expected pointer to STRUCT nf_conn but R1 has a pointer to STRUCT nf_conn___init"
+    );
+}
+
+#[test]
+fn memory_arguments_are_read_and_written() {
+    let v = verdict("r1 = 0\n*(u32 *)(r10 -8) = r1\nr1 = r10\nr1 += -8\ncall read_int\nr0 = 0\nexit\n");
+    assert!(v.result.is_ok(), "{}", v.log);
+    let v = verdict("r1 = r10\nr1 += -2\ncall read_int\nr0 = 0\nexit\n");
+    assert!(rejection(&v).contains("invalid"), "{}", v.log);
+}

@@ -274,3 +274,29 @@ int irq_flag_not_stack(void *ctx)
 	bpf_local_irq_save(ctx);
 	return 0;
 }
+
+/* The flag's stack slot belongs to the verifier: a store over it makes it plain data again... */
+SEC("syscall")
+__failure __msg("expected an initialized irq flag as arg#0")
+int irq_flag_overwritten(void *ctx)
+{
+	unsigned long flags;
+
+	bpf_local_irq_save(&flags);
+	asm volatile("*(u64 *)(%[p] + 0) = 0;" :: [p] "r"(&flags) : "memory");
+	bpf_local_irq_restore(&flags);
+	return 0;
+}
+
+/* ... and it cannot be read. */
+SEC("syscall")
+__failure __msg("invalid read from stack off -8+0 size 8")
+int irq_flag_read(void *ctx)
+{
+	unsigned long flags, v;
+
+	bpf_local_irq_save(&flags);
+	asm volatile("%[v] = *(u64 *)(%[p] + 0);" : [v] "=r"(v) : [p] "r"(&flags) : "memory");
+	bpf_local_irq_restore(&flags);
+	return v;
+}
