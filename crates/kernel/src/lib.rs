@@ -254,6 +254,9 @@ pub fn register_core(reg: &mut KfuncRegistry, opts: CoreOptions) -> Result<(), R
     reg.add_type::<Ethhdr>()?;
     reg.add_type::<Iphdr>()?;
     reg.add_type::<PtRegs>()?;
+    for (name, ret, params) in functions::ALL {
+        reg.declare_function(name, ret, params)?;
+    }
     reg.add_type::<tracepoints::TaskNewtask>()?;
     reg.add_type::<tracepoints::SchedProcessFork>()?;
     reg.add_type::<tracepoints::SchedProcessExit>()?;

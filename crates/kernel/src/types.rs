@@ -865,3 +865,40 @@ pub mod tracepoints {
     #[repr(transparent)]
     pub struct CgroupRmdir(pub Callback<fn(*mut c_void, *mut Cgroup, *const c_char)>);
 }
+
+/// The kernel functions of the model that `fentry/`, `fexit/` and `kprobe/` programs attach to,
+/// as `vmlinux` BTF declares them (plain `FUNC`s, no kfuncs): their prototypes type the
+/// arguments of `fentry/`/`fexit/` contexts.
+pub mod functions {
+    use super::{TaskStruct, UmodeT};
+    use kfvm_kfunc::ctype::{BtfRepr, CType, ParamDesc};
+    use kfvm_kfunc::types::*;
+
+    /// A kernel function: name, return type, parameters.
+    pub type Function = (&'static str, &'static CType, &'static [ParamDesc]);
+
+    /// `void wake_up_new_task(struct task_struct *p)`.
+    pub const WAKE_UP_NEW_TASK: Function = (
+        "wake_up_new_task",
+        &CType::Void,
+        &[ParamDesc { name: "p", ty: &<*mut TaskStruct as BtfRepr>::CTYPE }],
+    );
+
+    /// `void __noreturn do_exit(long code)`.
+    pub const DO_EXIT: Function =
+        ("do_exit", &CType::Void, &[ParamDesc { name: "code", ty: &<c_long as BtfRepr>::CTYPE }]);
+
+    /// `int cgroup_mkdir(struct kernfs_node *parent_kn, const char *name, umode_t mode)`.
+    pub const CGROUP_MKDIR: Function = (
+        "cgroup_mkdir",
+        &<c_int as BtfRepr>::CTYPE,
+        &[
+            ParamDesc { name: "parent_kn", ty: &<*mut super::KernfsNode as BtfRepr>::CTYPE },
+            ParamDesc { name: "name", ty: &<*const c_char as BtfRepr>::CTYPE },
+            ParamDesc { name: "mode", ty: &<UmodeT as BtfRepr>::CTYPE },
+        ],
+    );
+
+    /// Every one of them.
+    pub const ALL: [Function; 3] = [WAKE_UP_NEW_TASK, DO_EXIT, CGROUP_MKDIR];
+}

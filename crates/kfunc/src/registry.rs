@@ -3,7 +3,7 @@
 //! the role of `vmlinux` BTF.
 
 use crate::btf::{Member, ProtoError, Ty, TypeError, TypeTable, LINKAGE_STATIC};
-use crate::ctype::{HostType, HostTypeDesc};
+use crate::ctype::{CType, HostType, HostTypeDesc, ParamDesc};
 use crate::flags::{Deprecation, KfFlags};
 use crate::prog::{bpf_prog_type_to_kfunc_hook, resolve_prog_type, BpfProgType, KfuncHook, ProgInfo};
 use crate::set::{FilterVerdict, KfuncDesc, KfuncFilter, KfuncRef, KfuncSet};
@@ -461,6 +461,37 @@ impl KfuncRegistry {
             problem,
         })?;
         staged.tag_kfunc(i, desc.flags);
+        *self = staged;
+        Ok(id)
+    }
+
+    /// Declares an ordinary kernel function (no kfunc: untagged, in no hook) in the host BTF, as
+    /// `vmlinux` has every function: the `FUNC` that `fentry/`, `fexit/` and `fmod_ret/` programs
+    /// attach to (`attach_btf_id`) and whose prototype types their context. Returns its id.
+    pub fn declare_function(
+        &mut self,
+        name: &'static str,
+        ret: &'static CType,
+        params: &'static [ParamDesc],
+    ) -> Result<u32, RegisterError> {
+        if self.types.ordinary_id(name).is_some() || self.by_name.contains_key(name) {
+            return Err(RegisterError::DuplicateName {
+                name: name.to_owned(),
+                first: "the host BTF".to_owned(),
+                second: "a kernel function".to_owned(),
+            });
+        }
+        let mut staged = self.clone();
+        let type_err = |problem| RegisterError::Type { kfunc: name.to_owned(), problem };
+        let ret = staged.types.lower(ret).map_err(type_err)?;
+        let mut lowered = Vec::with_capacity(params.len());
+        for p in params {
+            lowered.push((p.name.to_owned(), staged.types.lower(p.ty).map_err(type_err)?));
+        }
+        let proto_id = staged.types.lower_proto(ret, lowered);
+        let id =
+            staged.types.add(Ty::Func { name: name.to_owned(), proto: proto_id, linkage: LINKAGE_STATIC });
+        staged.types.register_ordinary(name, id);
         *self = staged;
         Ok(id)
     }

@@ -65,6 +65,17 @@ const BTF_ID_DENY: &[&str] = &[
     "__rcu_read_unlock",
 ];
 
+/// `__noreturn` functions `fexit/` and `fmod_ret/` may not attach to (`noreturn_deny`).
+const NORETURN_DENY: &[&str] = &[
+    "__x64_sys_exit",
+    "__x64_sys_exit_group",
+    "do_exit",
+    "do_group_exit",
+    "kthread_complete_and_exit",
+    "kthread_exit",
+    "make_task_dead",
+];
+
 /// Mirrors `bpf_check_attach_target()` (and the tracing part of `check_attach_btf_id()`) for
 /// `BPF_PROG_TYPE_TRACING` programs attached to the kernel: `tp_btf/` needs a `btf_trace_*`
 /// typedef, `fentry/`, `fexit/` and `fmod_ret/` a `FUNC`.
@@ -124,6 +135,14 @@ pub fn bpf_check_attach_target(env: &mut Env<'_>) -> Result<()> {
                 return Err(fail(
                     env,
                     format!("Attaching tracing programs to function '{tname}' is rejected."),
+                ));
+            }
+            if matches!(eat, attach::TRACE_FEXIT | attach::MODIFY_RETURN)
+                && NORETURN_DENY.contains(&tname.as_str())
+            {
+                return Err(fail(
+                    env,
+                    format!("Attaching fexit/fmod_ret to __noreturn function '{tname}' is rejected."),
                 ));
             }
             env.attach = AttachTarget { func_proto: proto.id(), func_name: tname, btf_trace: false };

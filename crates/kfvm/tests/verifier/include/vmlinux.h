@@ -396,6 +396,18 @@ struct pt_regs {
 	long unsigned int ss;
 };
 
+typedef long long int __s64;
+
+typedef __s64 s64;
+
+typedef int __s32;
+
+typedef __s32 s32;
+
+typedef signed char __s8;
+
+typedef __s8 s8;
+
 typedef void (*btf_trace_task_newtask)(void *, struct task_struct *, u64);
 
 typedef void (*btf_trace_sched_process_fork)(void *, struct task_struct *, struct task_struct *);
@@ -405,10 +417,6 @@ typedef void (*btf_trace_sched_process_exit)(void *, struct task_struct *, bool)
 typedef __u32 u32;
 
 typedef void (*btf_trace_sched_switch)(void *, bool, struct task_struct *, struct task_struct *, u32);
-
-typedef signed char __s8;
-
-typedef __s8 s8;
 
 typedef void (*btf_trace_cgroup_mkdir)(void *, struct cgroup *, const s8 *);
 
@@ -441,10 +449,6 @@ struct bpf_rb_node {
 struct bpf_refcount {
 	__u32 __opaque[1];
 };
-
-typedef int __s32;
-
-typedef __s32 s32;
 
 typedef __u8 u8;
 
