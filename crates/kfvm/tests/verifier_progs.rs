@@ -350,6 +350,18 @@ fn check_run(path: &Path, spec: &Spec) -> Result<(), Failed> {
     Ok(())
 }
 
+/// `Err` (why) when the runtime cannot load the program (a map type or helper it lacks): its
+/// run trial is skipped then, saying why.
+fn runtime_loadable(linked: &Result<LinkedObject, String>, spec: &Spec) -> Result<(), String> {
+    let linked = linked.as_ref().map_err(Clone::clone)?;
+    let kernel =
+        Kernel::from_spec(&model_spec(), KernelConfig::small()).map_err(|e| format!("model: {e}"))?;
+    let only = Some(vec![spec.name.clone()]);
+    Runtime::load(&kernel, corpus().verifier.registry(), linked, &LoadOptions { no_verify: true, only })
+        .map(|_| ())
+        .map_err(|e| format!("the runtime cannot load it: {e}"))
+}
+
 fn summary(cases: &[(PathBuf, Spec)]) -> Result<(), Failed> {
     let (mut n, mut verdicts, mut undecided, mut msgs, mut msg_n) = (0, 0, 0, 0, 0);
     let (mut errno_eq, mut errno_n, mut proc_eq, mut proc_n, mut last_eq, mut last_n) = (0, 0, 0, 0, 0, 0);
@@ -450,6 +462,7 @@ fn main() {
                 continue;
             }
         };
+        let model_linked = link_model(&path).map_err(|e| format!("{e:?}"));
         for spec in specs {
             let id = format!("{stem}::{}", spec.name);
             let s = Arc::new(spec);
@@ -465,7 +478,10 @@ fn main() {
                 })),
             }
             let (p3, s3) = (path.clone(), s.clone());
-            match kfvm::runtime::Hook::from_section(&s.section, true) {
+            let runnable = kfvm::runtime::Hook::from_section(&s.section, true)
+                .map_err(|e| e.to_string())
+                .and_then(|_| runtime_loadable(&model_linked, &s));
+            match runnable {
                 Ok(_) => trials.push(Trial::test(format!("run::{id}"), move || check_run(&p3, &s3))),
                 Err(e) => trials.push(
                     Trial::test(format!("run::{id} (skipped: {e})"), || Ok(())).with_ignored_flag(true),

@@ -158,6 +158,10 @@ pub fn running_kernel() -> Result<&'static Target, String> {
     T.get_or_init(Target::running_kernel).as_ref().map_err(Clone::clone)
 }
 
+/// Map types libbpf creates without BTF (`bpf_object__create_map`): perf event, stack trace and
+/// cgroup arrays, maps of maps, devmaps, sockmaps, cpumaps, xskmaps, queues, stacks, arenas.
+pub const MAP_TYPES_WITHOUT_BTF: [u32; 14] = [4, 7, 8, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25, 33];
+
 /// `BPF_MAP_FREEZE`.
 const BPF_MAP_FREEZE: libc::c_long = 22;
 
@@ -167,7 +171,10 @@ fn create_obj_map(obj: &LinkedObject, def: &MapDef, btf: Option<&[u8]>) -> Resul
     if def.inner.is_some() {
         return Err(format!("map {}: maps of maps are not supported by this loader", def.name));
     }
-    let with_btf = btf.filter(|_| def.btf_key_type_id != 0 || def.btf_value_type_id != 0);
+    let with_btf = btf.filter(|_| {
+        (def.btf_key_type_id != 0 || def.btf_value_type_id != 0)
+            && !MAP_TYPES_WITHOUT_BTF.contains(&def.map_type)
+    });
     let spec = MapSpec {
         map_type: def.map_type,
         key_size: def.key_size,
@@ -177,7 +184,13 @@ fn create_obj_map(obj: &LinkedObject, def: &MapDef, btf: Option<&[u8]>) -> Resul
         name: def.name.clone(),
         btf: with_btf.map(|b| (b.to_vec(), def.btf_key_type_id, def.btf_value_type_id)),
     };
-    let fd = create_map(&spec).map_err(|e| format!("map {}: BPF_MAP_CREATE: {e}", def.name))?;
+    // libbpf retries without BTF when the kernel refuses the map with it.
+    let fd = match create_map(&spec) {
+        Ok(fd) => Ok(fd),
+        Err(_) if spec.btf.is_some() => create_map(&MapSpec { btf: None, ..spec.clone() }),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| format!("map {}: BPF_MAP_CREATE: {e}", def.name))?;
     if let Some(data) = &def.data {
         let key = 0u32.to_ne_bytes();
         map_update(&fd, &key, data).map_err(|e| format!("map {}: BPF_MAP_UPDATE_ELEM: {e}", def.name))?;

@@ -159,7 +159,11 @@ pub fn map_info(obj: &LinkedObject, def: &MapDef) -> Result<MapInfo, OptionsErro
     let mut info = MapInfo::new(def.map_type, def.key_size, def.value_size, def.max_entries);
     info.map_flags = def.map_flags;
     info.name = def.name.clone();
-    info.has_btf = obj.btf.is_some() && (def.btf_value_type_id != 0 || def.btf_key_type_id != 0);
+    // libbpf creates some map types without BTF (bpf_object__create_map).
+    const WITHOUT_BTF: [u32; 14] = [4, 7, 8, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25, 33];
+    info.has_btf = obj.btf.is_some()
+        && (def.btf_value_type_id != 0 || def.btf_key_type_id != 0)
+        && !WITHOUT_BTF.contains(&def.map_type);
     // libbpf freezes .rodata and .kconfig after filling them (bpf_map_freeze()).
     info.frozen = matches!(def.source, MapSource::Rodata | MapSource::Kconfig);
     if info.frozen {
