@@ -9,12 +9,14 @@
 //! whether the call acquires or releases a reference, may return NULL, needs trusted or RCU
 //! arguments, may sleep, and so on. The results land in a [`KfuncCallArgMeta`].
 //!
-//! Extension points for iterators, dynptrs, allocated objects and the graph API: the arguments
+//! Iterators, dynptrs, allocated objects and the graph API have their own modules: the arguments
 //! classified [`KfuncArgType::Iter`], [`KfuncArgType::Dynptr`], [`KfuncArgType::AllocBtfId`],
-//! [`KfuncArgType::RefcountedKptr`], the list/rbtree kinds, and the kfuncs whose return value is
-//! special ([`check_special_kfunc`]) go through one function each below
-//! (`check_kfunc_arg_iter`, ...), which answer [`VerifyError::Unsupported`] until their modules
-//! land.
+//! [`KfuncArgType::RefcountedKptr`] and the list/rbtree kinds, and the kfuncs whose return value
+//! is special ([`check_special_kfunc`]), go through one function each below
+//! (`check_kfunc_arg_iter` → [`crate::iter`], `check_kfunc_arg_dynptr` → [`crate::dynptr`],
+//! `check_kfunc_arg_alloc` → [`crate::obj`], ...); what no module handles yet (the graph API,
+//! refcounted objects, workqueues, resilient spin locks, callbacks) is
+//! [`VerifyError::Unsupported`].
 //!
 //! kfvm's additions, which the kernel does not have: `KF_DEPRECATED` (a warning in the log and in
 //! [`crate::Verdict::warnings`], a rejection with [`CheckOptions::deny_deprecated`]) and hints
@@ -382,94 +384,6 @@ fn is_ptr_to_struct_named(btf: &Btf, t: &Type<'_>, name: &str) -> bool {
             .is_some_and(|p| p.kind() == Kind::Struct && p.name() == name)
 }
 
-/// Mirrors `btf_types_are_same()`.
-fn btf_types_are_same(btf1: u32, id1: u32, btf2: u32, id2: u32) -> bool {
-    btf1 == btf2 && id1 == id2
-}
-
-/// Mirrors `btf_struct_walk()` for a one-byte access at `off` of struct `id`: the struct member
-/// (nested as deep as needed) that starts exactly at `off`, if any (`WALK_STRUCT`).
-fn btf_struct_walk_to_struct(btf: &Btf, id: u32, off: u32) -> Option<u32> {
-    let mut t = btf_type_skip_modifiers(btf, id)?;
-    let mut off = off;
-    'again: for _ in 0..64 {
-        if !btf_type_is_struct(&t) {
-            return None;
-        }
-        for m in t.members() {
-            if m.is_bitfield() {
-                continue;
-            }
-            let moff = m.bit_offset / 8;
-            if off < moff {
-                continue;
-            }
-            let Some(mt) = btf_type_skip_modifiers(btf, m.type_id) else { continue };
-            let msize = btf.resolve_size(mt.id()).unwrap_or(0);
-            if off + 1 > moff + msize {
-                continue;
-            }
-            if btf_type_is_struct(&mt) {
-                if off == moff {
-                    return Some(mt.id());
-                }
-                off -= moff;
-                t = mt;
-                continue 'again;
-            }
-            if mt.kind() == Kind::Array {
-                let a = mt.array().unwrap_or_default();
-                let et = btf_type_skip_modifiers(btf, a.elem_type)?;
-                let esize = btf.resolve_size(et.id()).unwrap_or(0);
-                if esize == 0 || !btf_type_is_struct(&et) {
-                    return None;
-                }
-                let eoff = (off - moff) % esize;
-                if eoff == 0 {
-                    return Some(et.id());
-                }
-                off = eoff;
-                t = et;
-                continue 'again;
-            }
-            return None;
-        }
-        return None;
-    }
-    None
-}
-
-/// Mirrors `btf_struct_ids_match()`: whether type `id` (of BTF object `btf`) at offset `off`
-/// is, or starts with (through first members, recursively), type `need_id` of `need_btf`.
-/// `strict`: only the type itself at offset 0.
-pub fn btf_struct_ids_match(
-    opts: &CheckOptions,
-    btf: u32,
-    id: u32,
-    off: i32,
-    need_btf: u32,
-    need_id: u32,
-    strict: bool,
-) -> bool {
-    if off == 0 && btf_types_are_same(btf, id, need_btf, need_id) {
-        return true;
-    }
-    if strict || off < 0 {
-        return false;
-    }
-    let Some(b) = btf_of(opts, btf) else { return false };
-    let (mut id, mut off) = (id, off as u32);
-    for _ in 0..64 {
-        let Some(next) = btf_struct_walk_to_struct(&b, id, off) else { return false };
-        if btf_types_are_same(btf, next, need_btf, need_id) {
-            return true;
-        }
-        id = next;
-        off = 0;
-    }
-    false
-}
-
 // ---------------------------------------------------------------------------------------------
 // Argument annotations (`is_kfunc_arg_*()`).
 
@@ -605,6 +519,9 @@ pub fn kfunc_num_params(opts: &CheckOptions, btf_id: i32, btf_off: i16) -> Optio
     if btf_off != 0 || btf_id <= 0 {
         return None;
     }
+    // get_call_summary(): fetch_kfunc_meta() fails for a kfunc the program may not call, and
+    // the call then counts as using R1-R5.
+    opts.kfuncs.get(btf_id as u32).filter(|k| k.allowed)?;
     let btf = opts.kernel_btf.as_ref()?;
     let proto = btf.func_proto(btf_id as u32).ok()?;
     Some(proto.params().count())
@@ -1193,8 +1110,15 @@ fn process_kf_arg_ptr_to_btf_id(
     let ref_tname = ref_t.name();
     let strict = (meta.is_kfunc_release() && reg.ref_obj_id != 0)
         || (reg_btf == BTF_VMLINUX && btf_type_ids_nocast_alias(&reg_ref_tname, ref_tname));
-    let struct_same =
-        btf_struct_ids_match(env.opts, reg_btf, reg_ref_t.id(), reg.off, meta.btf, ref_id, strict);
+    let struct_same = crate::btf_access::btf_struct_ids_match(
+        env,
+        reg_btf,
+        reg_ref_t.id(),
+        reg.off,
+        meta.btf,
+        ref_id,
+        strict,
+    );
     let taking_projection = btf_is_projection_of(ref_tname, &reg_ref_tname);
     if !taking_projection && !struct_same {
         let msg = format!(
@@ -1234,7 +1158,7 @@ fn process_kf_arg_ptr_to_kptr(
         return Err(env.verifier_bug("KF_KPTR_GET argument points to an unknown type"));
     };
     let (tid, tstr, tname) = (target.id(), btf_type_str(&target), target.name().to_string());
-    if !btf_struct_ids_match(env.opts, field.btf, field.btf_id, 0, meta.btf, tid, true) {
+    if !crate::btf_access::btf_struct_ids_match(env, field.btf, field.btf_id, 0, meta.btf, tid, true) {
         let msg =
             format!("kernel function {} args#{argno} expected pointer to {tstr} {tname}", meta.func_name);
         return Err(env.reject(Errno::Inval, msg));
