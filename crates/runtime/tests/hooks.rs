@@ -7,10 +7,8 @@ use kfvm_kernel::KernelConfig;
 
 #[test]
 fn hooks_fire_with_their_arguments() {
-    // The kernel accepts every program here; kfvm's verifier (in progress) still refuses the
-    // kprobe's bpf_probe_read_kernel_str into a stack buffer ("R1 min value is outside of the
-    // allowed memory range"), so these run without asking it.
-    let opts = kfvm_runtime::LoadOptions { no_verify: true, only: None };
+    // The kernel accepts every program here, and so does kfvm's verifier.
+    let opts = kfvm_runtime::LoadOptions { no_verify: false, only: None };
     let (kernel, rt, audit, spec) =
         support::setup_with("hooks.bpf.o", "hooks.toml", KernelConfig::small(), &opts);
     let mut errors = Vec::new();
