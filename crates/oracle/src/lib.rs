@@ -234,6 +234,31 @@ pub struct MapSpec {
     pub btf: Option<(Vec<u8>, u32, u32)>,
 }
 
+thread_local! {
+    /// The BTF blob loaded last and its file descriptor.
+    static LAST_BTF: std::cell::RefCell<Option<(Vec<u8>, std::rc::Rc<OwnedFd>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Loads `blob` with `BPF_BTF_LOAD`, or gives the descriptor of the same blob loaded last: the
+/// maps of an object and its programs then share one kernel BTF object, as libbpf makes them
+/// share the object's BTF (the kernel compares BTF objects, e.g. a local kptr field's type with
+/// the type of the object `bpf_kptr_xchg()` stores there).
+fn btf_load_shared(blob: &[u8]) -> Result<std::rc::Rc<OwnedFd>, std::io::Error> {
+    if let Some(fd) =
+        LAST_BTF.with(|c| c.borrow().as_ref().filter(|(b, _)| b == blob).map(|(_, fd)| fd.clone()))
+    {
+        return Ok(fd);
+    }
+    let mut battr =
+        BtfLoadAttr { btf: blob.as_ptr() as u64, btf_size: blob.len() as u32, ..Default::default() };
+    let fd = sys_bpf(BPF_BTF_LOAD, &mut battr)?;
+    // SAFETY: a successful BPF_BTF_LOAD returns a new file descriptor we now own.
+    let fd = std::rc::Rc::new(unsafe { OwnedFd::from_raw_fd(fd as i32) });
+    LAST_BTF.with(|c| *c.borrow_mut() = Some((blob.to_vec(), fd.clone())));
+    Ok(fd)
+}
+
 /// Creates a map; the file descriptor goes into a program's `fd_array` or a `lddw` of
 /// `BPF_PSEUDO_MAP_FD`.
 pub fn create_map(spec: &MapSpec) -> Result<OwnedFd, std::io::Error> {
@@ -252,11 +277,7 @@ pub fn create_map(spec: &MapSpec) -> Result<OwnedFd, std::io::Error> {
     };
     let btf_fd = match &spec.btf {
         Some((blob, key_id, value_id)) => {
-            let mut battr =
-                BtfLoadAttr { btf: blob.as_ptr() as u64, btf_size: blob.len() as u32, ..Default::default() };
-            let fd = sys_bpf(BPF_BTF_LOAD, &mut battr)?;
-            // SAFETY: a successful BPF_BTF_LOAD returns a new file descriptor we now own.
-            let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+            let fd = btf_load_shared(blob)?;
             attr.btf_fd = fd.as_raw_fd() as u32;
             attr.btf_key_type_id = *key_id;
             attr.btf_value_type_id = *value_id;
@@ -382,14 +403,8 @@ fn prog_load_sized(
     let btf_fd = if opts.prog_btf.is_empty() {
         None
     } else {
-        let mut battr = BtfLoadAttr {
-            btf: opts.prog_btf.as_ptr() as u64,
-            btf_size: opts.prog_btf.len() as u32,
-            ..Default::default()
-        };
-        match sys_bpf(BPF_BTF_LOAD, &mut battr) {
-            // SAFETY: a successful BPF_BTF_LOAD returns a new file descriptor we now own.
-            Ok(fd) => Some(unsafe { OwnedFd::from_raw_fd(fd as i32) }),
+        match btf_load_shared(opts.prog_btf) {
+            Ok(fd) => Some(fd),
             Err(e) => {
                 return Loaded { fd: None, errno: e.raw_os_error(), log: format!("BPF_BTF_LOAD failed: {e}") }
             }
