@@ -1325,6 +1325,21 @@ fn null_hint(env: &Env<'_>, meta: &KfuncCallArgMeta, reg: &RegState) -> String {
     }
 }
 
+/// The hint for a load or store through a pointer that may still be NULL.
+pub fn null_deref_hint(env: &Env<'_>, reg: &RegState) -> Option<String> {
+    if !type_may_be_null(reg.ty) {
+        return None;
+    }
+    let origin = (reg.ref_obj_id != 0)
+        .then(|| env.cur.refs.iter().find(|r| r.id == reg.ref_obj_id))
+        .flatten()
+        .and_then(|r| call_name_at(env, r.insn_idx as usize));
+    Some(match origin {
+        Some(f) => format!("{f}() may return NULL: check the pointer against NULL before using it"),
+        None => "the pointer may be NULL: check it against NULL before using it".to_string(),
+    })
+}
+
 /// Mirrors `check_kfunc_args()`.
 pub fn check_kfunc_args(env: &mut Env<'_>, meta: &mut KfuncCallArgMeta, insn_idx: usize) -> Result<()> {
     let btf = meta.desc_btf.clone().expect("fetch_kfunc_meta sets desc_btf");

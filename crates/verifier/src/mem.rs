@@ -1165,6 +1165,7 @@ pub fn check_mem_access(
             env.mark_reg_unknown(value_regno as usize);
         }
     } else {
+        env.hint = crate::kfunc::null_deref_hint(env, &reg);
         return Err(
             env.reject(Errno::Acces, format!("R{regno} invalid mem access '{}'", reg_type_str(reg.ty)))
         );

@@ -175,3 +175,17 @@ int release_ctx(struct __sk_buff *skb)
 	bpf_task_release((struct task_struct *)skb);
 	return 0;
 }
+
+/* A KF_RET_NULL result read before its NULL check. */
+SEC("tc")
+__failure __msg("invalid mem access 'ptr_or_null_'")
+__kfvm_msg("hint: bpf_task_from_pid() may return NULL: check the pointer against NULL before using it")
+int deref_unchecked(struct __sk_buff *skb)
+{
+	struct task_struct *t = bpf_task_from_pid(1);
+	int pid = t->pid;
+
+	if (t)
+		bpf_task_release(t);
+	return pid;
+}
