@@ -118,6 +118,9 @@ fn text(v: &ProgramVerdict, log_level: u32, timed: bool) -> String {
         for l in &v.error {
             s.push_str(&format!("  {l}\n"));
         }
+        for h in &v.hints {
+            s.push_str(&format!("  hint: {h}\n"));
+        }
     }
     s
 }

@@ -27,6 +27,11 @@ fn accepted_program_exits_0() {
 fn rejected_program_exits_1_with_the_kernels_error_line() {
     let (code, out, err) = verify(&["--prog", "bad"]);
     assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(
+        out,
+        "bad: rejected\n  R0 invalid mem access 'map_value_or_null'\n  hint: the pointer may be NULL: check it against NULL before using it\n"
+    );
+    let (_, out, _) = verify(&["--prog", "bad", "--no-hints"]);
     assert_eq!(out, "bad: rejected\n  R0 invalid mem access 'map_value_or_null'\n");
 }
 
@@ -58,7 +63,7 @@ fn log_level_prints_the_log_before_the_verdict() {
     let (code, out, _) = verify(&["--prog", "bad", "--log-level", "2"]);
     assert_eq!(code, 1);
     assert!(out.contains("0: R1=ctx() R10=fp0\n"), "{out}");
-    let tail = "R0 invalid mem access 'map_value_or_null'\nprocessed 7 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\nbad: rejected\n";
+    let tail = "R0 invalid mem access 'map_value_or_null'\nhint: the pointer may be NULL: check it against NULL before using it\nprocessed 7 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\nbad: rejected\n";
     assert!(out.contains(tail), "{out}");
 }
 
@@ -78,6 +83,10 @@ fn json_has_one_object_per_program() {
     let bad = &lines[1];
     assert_eq!(bad["verdict"], "reject");
     assert_eq!(bad["error"], serde_json::json!(["R0 invalid mem access 'map_value_or_null'"]));
+    assert_eq!(
+        bad["hints"],
+        serde_json::json!(["the pointer may be NULL: check it against NULL before using it"])
+    );
     assert_eq!(bad["errno"], 13);
     assert_eq!(bad["insns_processed"], 7);
     assert_eq!(lines[2]["verdict"], "unsupported");

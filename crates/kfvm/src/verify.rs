@@ -330,7 +330,7 @@ impl Verifier {
                 };
                 v.error = error_lines(&tail_log, &r.message);
                 // kfvm's warnings follow the message in the log; the verdict has them apart.
-                v.error.retain(|l| !l.starts_with("warning: "));
+                v.error.retain(|l| !l.starts_with("warning: ") && !l.starts_with("hint: "));
             }
             Err(VerifyError::Unsupported(why)) => {
                 v.error = vec![why.clone()];
