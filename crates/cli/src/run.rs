@@ -25,6 +25,11 @@ fn load(obj_path: &Path, spec: &ModelSpec, opts: &LoadOptions) -> Result<Runtime
     let linked = link(&obj, &target).map_err(|e| format!("{}: {e}", obj_path.display()))?;
     let rt = Runtime::load(&kernel, &registry, &linked, opts)
         .map_err(|e| format!("{}: {e}", obj_path.display()))?;
+    for p in rt.progs() {
+        for w in &p.warnings {
+            eprintln!("kfvm: {}: {w}", p.name);
+        }
+    }
     let checked: Vec<(&str, &str)> = rt
         .progs()
         .iter()

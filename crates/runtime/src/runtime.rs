@@ -69,7 +69,8 @@ pub enum Mode {
     /// The verifier accepted it: the interpreter's verified mode.
     Verified,
     /// The verifier cannot decide yet (the reason): the interpreter's checked mode, with
-    /// faulting loads reading 0 as the kernel's `BPF_PROBE_MEM` loads do.
+    /// faulting loads reading 0 as the kernel's `BPF_PROBE_MEM` loads do. (In verified mode,
+    /// the loads the verifier marks read 0 where they would fault.)
     Checked(String),
 }
 
@@ -130,6 +131,8 @@ pub struct Prog {
     pub hook: Hook,
     /// How it runs.
     pub mode: Mode,
+    /// kfvm's warnings from verification (calls of deprecated kfuncs), one line each.
+    pub warnings: Vec<String>,
     program: Program,
     obj_sizes: Vec<(u32, u32)>,
     runs: AtomicU64,
@@ -344,27 +347,26 @@ impl Runtime {
             }
             let hook = Hook::from_section(&p.section, true)
                 .map_err(|e| RuntimeError::Load(format!("program {}: {e}", p.name)))?;
-            let mode = if opts.no_verify {
-                Mode::Checked("verification skipped".into())
+            let (mode, probe_mem, warnings) = if opts.no_verify {
+                (Mode::Checked("verification skipped".into()), Vec::new(), Vec::new())
             } else {
-                match verify(obj, p, registry, kernel.nr_cpu_ids())? {
-                    Mode::Verified if reads_btf_pointers(p, registry) => Mode::Checked(
-                        "verified, but it may load through BTF pointers, whose loads only the checked \
-                         interpreter makes safe (BPF_PROBE_MEM)"
-                            .into(),
-                    ),
-                    m => m,
-                }
+                verify(obj, p, registry, kernel.nr_cpu_ids())?
             };
             let insns = patch(p, &maps)?;
-            let program = Program::load(&insns, &fns)
+            let mut program = Program::load(&insns, &fns)
                 .map_err(|e| RuntimeError::Load(format!("program {}: {e}", p.name)))?;
+            // The loads the verifier found reading through BTF pointers read 0 where they would
+            // fault, as the kernel's BPF_PROBE_MEM loads do (in verified mode too).
+            program.mark_probe_mem(&probe_mem).map_err(|e| {
+                RuntimeError::Load(format!("program {}: verifier's probe loads: {e}", p.name))
+            })?;
             let uses_obj_new = p.kfunc_calls.iter().any(|c| c.name.starts_with("bpf_obj_new"));
             progs.push(Prog {
                 name: p.name.clone(),
                 section: p.section.clone(),
                 hook,
                 mode,
+                warnings,
                 program,
                 obj_sizes: if uses_obj_new { sizes.clone() } else { Vec::new() },
                 runs: AtomicU64::new(0),
@@ -865,30 +867,14 @@ impl Runtime {
     }
 }
 
-/// Whether `p` may hold pointers to kernel objects (its context gives them, or a kfunc or helper
-/// returns them): its loads through them are the kernel's `BPF_PROBE_MEM` loads, which may fault
-/// and must then read 0. The interpreter's verified mode does not check loads, so such a program
-/// runs checked (with `probe_loads`) even when the verifier accepts it.
-fn reads_btf_pointers(p: &LinkedProgram, registry: &KfuncRegistry) -> bool {
-    // TRACING, RAW_TRACEPOINT(_WRITABLE), LSM, STRUCT_OPS, EXT.
-    const BTF_CTX: [u32; 6] = [26, 17, 24, 29, 27, 28];
-    // bpf_get_current_task_btf, bpf_kptr_xchg, bpf_per_cpu_ptr, bpf_this_cpu_ptr.
-    const BTF_HELPERS: [i32; 4] = [158, 194, 153, 154];
-    let returns_pointer =
-        |name: &str| registry.kfunc(name).is_none_or(|k| matches!(k.desc().ret, kfvm_kfunc::CType::Ptr(_)));
-    BTF_CTX.contains(&p.prog_type.as_u32())
-        || p.kfunc_calls.iter().any(|c| returns_pointer(&c.name))
-        || !p.ksym_loads.is_empty()
-        || p.insns.iter().any(|i| i.code == 0x85 && i.src() == 0 && BTF_HELPERS.contains(&i.imm))
-}
-
-/// Asks the verifier about `p`: verified, checked (it cannot decide yet), or rejected.
+/// Asks the verifier about `p`: verified (with the loads to make `BPF_PROBE_MEM` loads), checked
+/// (it cannot decide yet), or rejected; and kfvm's warnings (deprecated kfuncs).
 fn verify(
     obj: &LinkedObject,
     p: &LinkedProgram,
     registry: &KfuncRegistry,
     nr_cpu_ids: u32,
-) -> Result<Mode, RuntimeError> {
+) -> Result<(Mode, Vec<usize>, Vec<String>), RuntimeError> {
     use kfvm_verifier::VerifyError;
     let env = crate::verify::VerifyEnv {
         registry,
@@ -901,18 +887,21 @@ fn verify(
     let opts = crate::verify::check_options(obj, p, &env)
         .map_err(|e| RuntimeError::Load(format!("program {}: {e}", p.name)))?;
     if let Some(why) = crate::verify::unmodelled_context(opts.prog_type) {
-        return Ok(Mode::Checked(why));
+        return Ok((Mode::Checked(why), Vec::new(), Vec::new()));
     }
-    let result = std::panic::catch_unwind(|| kfvm_verifier::bpf_check(&p.insns, &opts).0);
-    match result {
-        Ok(Ok(())) => Ok(Mode::Verified),
-        Ok(Err(VerifyError::Unsupported(why))) => Ok(Mode::Checked(why)),
-        Ok(Err(VerifyError::Internal(why))) => Ok(Mode::Checked(format!("verifier error: {why}"))),
-        Ok(Err(VerifyError::Rejected(r))) => {
-            Err(RuntimeError::Rejected { prog: p.name.clone(), message: r.to_string() })
+    let result = std::panic::catch_unwind(|| kfvm_verifier::bpf_check_full(&p.insns, &opts, None));
+    let Ok(v) = result else {
+        return Ok((Mode::Checked("the verifier panicked (a kfvm bug)".into()), Vec::new(), Vec::new()));
+    };
+    let mode = match v.result {
+        Ok(()) => Mode::Verified,
+        Err(VerifyError::Unsupported(why)) => Mode::Checked(why),
+        Err(VerifyError::Internal(why)) => Mode::Checked(format!("verifier error: {why}")),
+        Err(VerifyError::Rejected(r)) => {
+            return Err(RuntimeError::Rejected { prog: p.name.clone(), message: r.to_string() })
         }
-        Err(_) => Ok(Mode::Checked("the verifier panicked (a kfvm bug)".into())),
-    }
+    };
+    Ok((mode, v.probe_mem_insns, v.warnings))
 }
 
 /// The program's instructions with map references bound: a map's handle, or the address of a

@@ -48,6 +48,12 @@ pub enum LoadError {
         /// The register.
         reg: u8,
     },
+    /// [`crate::Program::mark_probe_mem`] was given a slot that is not a `BPF_LDX` load.
+    #[error("insn {pc}: not a BPF_LDX load, so it cannot become a BPF_PROBE_MEM load")]
+    NotALoad {
+        /// The slot index.
+        pc: usize,
+    },
     /// An instruction the interpreter cannot run without a loader having resolved it first
     /// (`lddw` of a map fd, a BTF id, and so on).
     #[error("insn {pc}: {what} must be resolved by the loader before the program runs")]

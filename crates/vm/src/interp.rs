@@ -39,7 +39,7 @@
 use crate::error::VmError;
 use crate::host::{CallCtx, Stop};
 use crate::mem::{Memory, Region, RunMemory};
-use crate::program::{Program, CALLBACK_RET, SENTINEL};
+use crate::program::{Program, CALLBACK_RET, PROBE_MEM, PROBE_MEMSX, SENTINEL};
 use core::ffi::c_void;
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -680,6 +680,28 @@ macro_rules! load {
     };
 }
 
+/// A `BPF_PROBE_MEM` load of `$t` ([`Program::mark_probe_mem`]), widened as `load!`'s: checked in
+/// every mode, and 0 where the address is not readable, as a faulting load in the kernel.
+macro_rules! probe_load {
+    ($name:ident, $t:ty, $wide:ty) => {
+        fn $name<M: Mode, const P: usize>(vm: &mut Vm<'_, M>, ip: *const RawInsn, remaining: u64) -> Exit {
+            // SAFETY: handlers run only at instruction starts (see `next`).
+            let insn = unsafe { *ip };
+            let addr = vm.reg[(insn.regs >> 4) as usize].wrapping_add(insn.off as i64 as u64);
+            let size = core::mem::size_of::<$t>() as u64;
+            let v = if vm.memory.contains(addr, size, false) {
+                // SAFETY: the range was just found inside readable memory.
+                unsafe { core::ptr::read_unaligned(addr as *const $t) }
+            } else {
+                0
+            };
+            vm.reg[(insn.regs & 0xf) as usize] = v as $wide as u64;
+            // SAFETY: a load is one slot.
+            next(vm, unsafe { ip.add(1) }, remaining, phase::<P>(1))
+        }
+    };
+}
+
 /// A store of the low bits of `imm` (`$imm` true) or of the source register.
 macro_rules! store {
     ($name:ident, $t:ty, $imm:expr) => {
@@ -705,6 +727,14 @@ load!(ldx_dw, u64, u64);
 load!(ldsx_b, i8, i64);
 load!(ldsx_h, i16, i64);
 load!(ldsx_w, i32, i64);
+// ---- BPF_LDX | BPF_PROBE_MEM(SX) ----
+probe_load!(probe_ldx_b, u8, u8);
+probe_load!(probe_ldx_h, u16, u16);
+probe_load!(probe_ldx_w, u32, u32);
+probe_load!(probe_ldx_dw, u64, u64);
+probe_load!(probe_ldsx_b, i8, i64);
+probe_load!(probe_ldsx_h, i16, i64);
+probe_load!(probe_ldsx_w, i32, i64);
 // ---- BPF_ST ----
 store!(st_b, u8, true);
 store!(st_h, u16, true);
@@ -980,6 +1010,14 @@ const fn table<M: Mode, const P: usize>() -> [Handler<M>; 256] {
     t[0x91] = ldsx_b::<M, P>;
     t[0x89] = ldsx_h::<M, P>;
     t[0x81] = ldsx_w::<M, P>;
+    // ---- BPF_LDX | BPF_PROBE_MEM(SX): only from Program::mark_probe_mem ----
+    t[PROBE_MEM as usize | 0x10] = probe_ldx_b::<M, P>;
+    t[PROBE_MEM as usize | 0x08] = probe_ldx_h::<M, P>;
+    t[PROBE_MEM as usize] = probe_ldx_w::<M, P>;
+    t[PROBE_MEM as usize | 0x18] = probe_ldx_dw::<M, P>;
+    t[PROBE_MEMSX as usize | 0x10] = probe_ldsx_b::<M, P>;
+    t[PROBE_MEMSX as usize | 0x08] = probe_ldsx_h::<M, P>;
+    t[PROBE_MEMSX as usize] = probe_ldsx_w::<M, P>;
     // ---- BPF_ST ----
     t[0x72] = st_b::<M, P>;
     t[0x6a] = st_h::<M, P>;

@@ -106,7 +106,30 @@ impl Program {
     pub fn insns(&self) -> &[RawInsn] {
         &self.raw
     }
+
+    /// Turns the loads at `pcs` into `BPF_PROBE_MEM` loads, as the kernel does for the loads
+    /// its verifier found reading through BTF-typed pointers: they read 0 where the address is
+    /// not memory the run may read, in verified mode too. Each `pc` must be a `BPF_LDX` load
+    /// (`BPF_MEM` or `BPF_MEMSX`).
+    pub fn mark_probe_mem(&mut self, pcs: &[usize]) -> Result<(), LoadError> {
+        for &pc in pcs {
+            let code = self.code.get(pc).filter(|_| pc < self.raw.len()).map(|i| i.code);
+            let probe = match code {
+                Some(c) if c & 0xe7 == 0x61 => c & 0x18 | PROBE_MEM,
+                Some(c) if c & 0xe7 == 0x81 => c & 0x18 | PROBE_MEMSX,
+                _ => return Err(LoadError::NotALoad { pc }),
+            };
+            self.code[pc].code = probe;
+        }
+        Ok(())
+    }
 }
+
+/// `BPF_LDX | BPF_PROBE_MEM` (mode 0x20, which no loaded program may use): a load through a
+/// BTF-typed pointer that reads 0 where it would fault. The size bits are or-ed in.
+pub(crate) const PROBE_MEM: u8 = 0x21;
+/// `BPF_LDX | BPF_PROBE_MEMSX` (mode 0x40): the sign-extending form.
+pub(crate) const PROBE_MEMSX: u8 = 0x41;
 
 /// Registers as a bit set.
 type Regs = u16;

@@ -118,3 +118,44 @@ fn dynamic_memory_and_probe_loads() {
     let p = Program::load(&assemble_raw("r2 = 16\ncall 1\nexit", &NoSymbols).unwrap(), &h).unwrap();
     assert_eq!(vm.run_in(&p, &args, &mem, std::ptr::null_mut()), Ok(1));
 }
+
+/// R1 points at a u64 in `buf`; the program adds the u64 R1 + 8 points at (outside `buf`, so a
+/// faulting load in the kernel) and the one at R1, and sign-extends a byte of `buf`.
+const PROBE: &str = "
+    r2 = *(u64 *)(r1 +8)
+    r3 = *(u64 *)(r1 +0)
+    r4 = *(s8 *)(r1 +0)
+    r0 = r2
+    r0 += r3
+    r0 += r4
+    exit
+";
+
+#[test]
+fn probe_mem_loads_read_zero_where_they_would_fault_in_verified_mode() {
+    let buf = 0x80u64.to_ne_bytes();
+    let region = Region { start: buf.as_ptr() as u64, len: 8, writable: false };
+    let mut p = load(PROBE);
+    // Unmarked, the first load is out of bounds in checked mode.
+    assert!(matches!(
+        Interpreter::new().run(&p, &[region.start], &[region], std::ptr::null_mut()),
+        Err(VmError::OutOfBounds { pc: 0, .. })
+    ));
+    p.mark_probe_mem(&[0, 2]).unwrap();
+    let want = Ok(0x80u64.wrapping_add(0x80u8 as i8 as i64 as u64));
+    assert_eq!(Interpreter::new().run(&p, &[region.start], &[region], std::ptr::null_mut()), want);
+    // SAFETY: the only load outside `region` is a probe load; the others read `buf`.
+    let got =
+        unsafe { Interpreter::new().run_verified(&p, &[region.start], &[region], std::ptr::null_mut()) };
+    assert_eq!(got, want);
+    // The marks are the executable copy's: the program as loaded is unchanged.
+    assert_eq!(p.insns()[0].code, 0x79);
+}
+
+#[test]
+fn only_loads_become_probe_loads() {
+    let mut p = load(PROBE);
+    assert!(matches!(p.mark_probe_mem(&[3]), Err(kfvm_vm::LoadError::NotALoad { pc: 3 })));
+    assert!(matches!(p.mark_probe_mem(&[7]), Err(kfvm_vm::LoadError::NotALoad { pc: 7 })));
+    assert!(matches!(p.mark_probe_mem(&[usize::MAX]), Err(kfvm_vm::LoadError::NotALoad { .. })));
+}
