@@ -5,6 +5,7 @@
 #include "vmlinux.h"
 #include "kfvm_uapi.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "kfvm_misc.h"
 
 char _license[] SEC("license") = "GPL";
@@ -188,4 +189,26 @@ int deref_unchecked(struct __sk_buff *skb)
 	if (t)
 		bpf_task_release(t);
 	return pid;
+}
+
+/* A trusted pointer that is not a reference: the context's task may not be released. */
+SEC("tp_btf/task_newtask")
+__failure __msg("release kernel function bpf_task_release expects refcounted PTR_TO_BTF_ID")
+__kfvm_msg("hint: bpf_task_release() releases a reference")
+int BPF_PROG(release_ctx_task, struct task_struct *task, u64 clone_flags)
+{
+	bpf_task_release(task);
+	return 0;
+}
+
+/* The context's task is trusted: acquiring a reference to it is fine. */
+SEC("tp_btf/task_newtask")
+__success __kfvm_run_arg("task:100") __kfvm_run_arg("0")
+int BPF_PROG(acquire_ctx_task, struct task_struct *task, u64 clone_flags)
+{
+	struct task_struct *t = bpf_task_acquire(task);
+
+	if (t)
+		bpf_task_release(t);
+	return 0;
 }
