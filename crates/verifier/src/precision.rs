@@ -4,7 +4,6 @@
 
 use crate::env::Env;
 use crate::error::Result;
-use crate::jmp::LinkedRegs;
 use crate::state::*;
 use crate::verbose;
 
@@ -100,22 +99,28 @@ impl BacktrackState {
         if linked == 0 {
             return;
         }
-        let lr = LinkedRegs::unpack(linked);
-        let some = lr.entries.iter().any(|e| {
-            if e.is_reg {
-                self.is_frame_reg_set(e.frameno as usize, e.regno as usize)
+        // The packed entries (`LinkedRegs::unpack`'s format), read in place: this runs at every
+        // step of every backtracking walk.
+        let cnt = (linked & 7) as usize;
+        let entry = |i: usize| {
+            let e = (linked >> (3 + 10 * i)) & 0x3ff;
+            ((e & 7) as usize, ((e >> 3) & 0x3f) as usize, e >> 9 != 0)
+        };
+        let some = (0..cnt).map(entry).any(|(fr, no, is_reg)| {
+            if is_reg {
+                self.is_frame_reg_set(fr, no)
             } else {
-                self.is_frame_slot_set(e.frameno as usize, e.regno as usize)
+                self.is_frame_slot_set(fr, no)
             }
         });
         if !some {
             return;
         }
-        for e in &lr.entries {
-            if e.is_reg {
-                self.set_frame_reg(e.frameno as usize, e.regno as usize);
+        for (fr, no, is_reg) in (0..cnt).map(entry) {
+            if is_reg {
+                self.set_frame_reg(fr, no);
             } else {
-                self.set_frame_slot(e.frameno as usize, e.regno as usize);
+                self.set_frame_slot(fr, no);
             }
         }
     }
@@ -464,9 +469,14 @@ pub fn mark_chain_precision_batch(env: &mut Env<'_>) -> Result<()> {
 /// Runs `f` with the current state lent out of `env` (backtracking reads it while it updates
 /// the checkpoints, and never looks at `env.cur`): no copy of the state per precision mark.
 pub fn with_cur<T>(env: &mut Env<'_>, f: impl FnOnce(&mut Env<'_>, &VerifierState) -> T) -> T {
-    let cur = std::mem::replace(&mut env.cur, VerifierState::new(FuncState::new(-1, 0, 0)));
+    thread_local! {
+        // What stands in `env.cur` meanwhile, kept between calls.
+        static STAND_IN: std::cell::Cell<Option<VerifierState>> = const { std::cell::Cell::new(None) };
+    }
+    let stand_in = STAND_IN.take().unwrap_or_else(|| VerifierState::new(FuncState::new(-1, 0, 0)));
+    let cur = std::mem::replace(&mut env.cur, stand_in);
     let r = f(env, &cur);
-    env.cur = cur;
+    STAND_IN.set(Some(std::mem::replace(&mut env.cur, cur)));
     r
 }
 
