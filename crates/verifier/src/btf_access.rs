@@ -663,7 +663,9 @@ pub fn map_kptr_match_type(env: &mut Env<'_>, k: &KptrField, regno: usize) -> Re
             crate::print::reg_type_str(PTR_TO_BTF_ID | PTR_UNTRUSTED)
         ));
     }
-    Err(env.reject(Errno::Inval, msg))
+    // -EINVAL here, which both callers (check_map_kptr_access(), check_reg_type()) turn into
+    // -EACCES.
+    Err(env.reject(Errno::Acces, msg))
 }
 
 /// Mirrors `check_map_kptr_access()`: a load, store or immediate store of kptr field `k` (the
