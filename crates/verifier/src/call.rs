@@ -132,9 +132,9 @@ fn check_reg_type(
     }
     let list = compatible(base);
     if !list.contains(&t) {
-        verbose!(env.log, "R{regno} type={} expected=", env.reg_type_name(&reg));
+        verbose!(env.log, "R{regno} type={} expected=", reg_type_str(reg.ty));
         let names: Vec<String> = list.iter().map(|&x| reg_type_str(x)).collect();
-        let msg = format!("R{regno} type={} expected={}", env.reg_type_name(&reg), names.join(", "));
+        let msg = format!("R{regno} type={} expected={}", reg_type_str(reg.ty), names.join(", "));
         verbose!(env.log, "{}\n", names.join(", "));
         return Err(env.rejected(Errno::Acces, msg));
     }
@@ -146,10 +146,7 @@ fn check_reg_type(
             let name = kfvm_isa::disasm::helper_name(meta.func_id).unwrap_or("unknown");
             return Err(env.reject(
                 Errno::Acces,
-                format!(
-                    "{name}() may write into memory pointed by R{regno} type={}",
-                    env.reg_type_name(&reg)
-                ),
+                format!("{name}() may write into memory pointed by R{regno} type={}", reg_type_str(reg.ty)),
             ));
         }
         return Ok(());

@@ -201,3 +201,25 @@ int task_pt_regs_css(struct __sk_buff *skb)
 
 	return regs->ip == 12345;
 }
+
+SEC("syscall")
+__description("an untrusted task for bpf_task_pt_regs() (the message names no struct)")
+__failure __msg("R1 type=untrusted_ptr_ expected=ptr_, trusted_ptr_, rcu_ptr_")
+int task_pt_regs_untrusted(void *ctx)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t->real_parent);
+
+	return regs->ip == 12345;
+}
+
+SEC("syscall")
+__description("a stack pointer for bpf_task_pt_regs()")
+__failure __msg("R1 type=fp expected=ptr_, trusted_ptr_, rcu_ptr_")
+int task_pt_regs_stack(void *ctx)
+{
+	long x = 0;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs((struct task_struct *)&x);
+
+	return regs->ip == 12345;
+}
