@@ -285,3 +285,85 @@ int BPF_PROG(kptr_atomic, struct task_struct *task)
 	__sync_fetch_and_add((u64 *)&v->u, 1);
 	return 0;
 }
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, int);
+	__type(value, long);
+} plain SEC(".maps");
+
+SEC("tp_btf/task_newtask")
+__description("an immediate store into a kptr field must store 0")
+__failure __msg("BPF_ST imm must be 0 when storing to kptr at off=8")
+__naked int kptr_st_imm(void)
+{
+	asm volatile("r1 = 0;"
+		     "*(u32 *)(r10 - 4) = r1;"
+		     "r2 = r10;"
+		     "r2 += -4;"
+		     "r1 = %[m] ll;"
+		     "call %[lookup];"
+		     "if r0 == 0 goto 1f;"
+		     "*(u64 *)(r0 + 8) = 1;"
+		     "1: r0 = 0;"
+		     "exit;"
+		     :
+		     : [m] "i"(&m), [lookup] "i"(1)
+		     : "memory");
+}
+
+SEC("tp_btf/task_newtask")
+__description("an immediate store of 0 clears a __kptr_untrusted field")
+__success __kfvm_run_arg("task:100") __kfvm_run_arg("0")
+__naked int kptr_st_zero(void)
+{
+	asm volatile("r1 = 0;"
+		     "*(u32 *)(r10 - 4) = r1;"
+		     "r2 = r10;"
+		     "r2 += -4;"
+		     "r1 = %[m] ll;"
+		     "call %[lookup];"
+		     "if r0 == 0 goto 1f;"
+		     "*(u64 *)(r0 + 8) = 0;"
+		     "1: r0 = 0;"
+		     "exit;"
+		     :
+		     : [m] "i"(&m), [lookup] "i"(1)
+		     : "memory");
+}
+
+SEC("tp_btf/task_newtask")
+__description("bpf_kptr_xchg() needs a constant offset")
+__failure __msg("R1 doesn't have constant offset. kptr has to be at the constant offset")
+int BPF_PROG(xchg_var_off, struct task_struct *task)
+{
+	int k = 0;
+	struct val *v = bpf_map_lookup_elem(&m, &k);
+	struct task_struct *old;
+	unsigned long off = bpf_get_prandom_u32() & 8;
+
+	if (!v)
+		return 0;
+	old = bpf_kptr_xchg((void *)v + off, NULL);
+	if (old)
+		bpf_task_release(old);
+	return 0;
+}
+
+SEC("tp_btf/task_newtask")
+__description("bpf_kptr_xchg() on a map value without kptrs")
+__failure __msg("R1 has no valid kptr")
+int BPF_PROG(xchg_no_kptr, struct task_struct *task)
+{
+	int k = 0;
+	long *v = bpf_map_lookup_elem(&plain, &k);
+	struct task_struct *old;
+
+	if (!v)
+		return 0;
+	old = bpf_kptr_xchg(v, NULL);
+	if (old)
+		bpf_task_release(old);
+	return 0;
+}
