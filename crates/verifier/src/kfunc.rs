@@ -572,11 +572,14 @@ pub fn fetch_kfunc_meta(env: &mut Env<'_>, insn: RawInsn) -> Result<KfuncCallArg
     };
     let desc = env.opts.kfuncs.get(func_id).filter(|d| d.allowed).cloned();
     let Some(desc) = desc else {
-        let types = env.opts.kfuncs.get(func_id).map(|d| d.allowed_prog_types.clone()).unwrap_or_default();
-        env.hint = Some(if types.is_empty() {
-            format!("{name}() is not registered for this program type; no program type may call it")
-        } else {
-            format!("{name}() may be called from {} programs only", types.join(", "))
+        env.hint = Some(match env.opts.kfuncs.get(func_id) {
+            None => format!("{name}() is a kernel function, not a kfunc: no program may call it"),
+            Some(d) if d.allowed_prog_types.is_empty() => {
+                format!("{name}() is not registered for this program's type")
+            }
+            Some(d) => {
+                format!("{name}() may be called from {} programs only", d.allowed_prog_types.join(", "))
+            }
         });
         return Err(env.reject(Errno::Acces, format!("calling kernel function {name} is not allowed")));
     };
@@ -615,7 +618,8 @@ fn check_kfunc_deprecated(env: &mut Env<'_>, meta: &KfuncCallArgMeta) -> Result<
     }
     let idx = env.insn_idx as usize;
     if !env.warnings.iter().any(|(i, _)| *i == idx) {
-        env.warnings.push((idx, format!("insn {idx}: {what}")));
+        let at = insn_where(env, idx);
+        env.warnings.push((idx, format!("{at}: {what}")));
     }
     Ok(())
 }
