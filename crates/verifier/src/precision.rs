@@ -595,10 +595,11 @@ fn backtrack(
             {
                 let s = &mut env.states[parent].state;
                 let Some(func) = s.frame.get_mut(fr) else { continue };
-                for i in 0..32 {
-                    if bt.reg_masks[fr] & (1 << i) == 0 {
-                        continue;
-                    }
+                // The set bits only (the loops clear bits, never set them).
+                let mut regs = bt.reg_masks[fr];
+                while regs != 0 {
+                    let i = regs.trailing_zeros() as usize;
+                    regs &= regs - 1;
                     let r = &mut func.regs[i];
                     if r.ty != SCALAR_VALUE {
                         bt.clear_frame_reg(fr, i);
@@ -611,10 +612,10 @@ fn backtrack(
                         *changed = true;
                     }
                 }
-                for i in 0..64 {
-                    if bt.stack_masks[fr] & (1u64 << i) == 0 {
-                        continue;
-                    }
+                let mut slots = bt.stack_masks[fr];
+                while slots != 0 {
+                    let i = slots.trailing_zeros() as usize;
+                    slots &= slots - 1;
                     if i >= func.stack.len() {
                         fmsg = Some(format!("stack slot {i}, total slots {}", func.stack.len()));
                         break;
