@@ -204,7 +204,13 @@ fn btf_record(obj: &LinkedObject, def: &MapDef) -> Result<BtfRecord, OptionsErro
                     Some(id) => (BTF_VMLINUX, id),
                     None => (BTF_PROG, *type_id),
                 };
-                rec.kptrs.push(KptrField { off: f.offset, referenced: *kind == KptrKind::Ref, btf, btf_id });
+                rec.kptrs.push(KptrField {
+                    off: f.offset,
+                    referenced: *kind == KptrKind::Ref,
+                    percpu: *kind == KptrKind::Percpu,
+                    btf,
+                    btf_id,
+                });
             }
             _ => {}
         }

@@ -618,9 +618,12 @@ fn rcu_protected_object(env: &Env<'_>, btf: u32, btf_id: u32) -> bool {
 fn btf_ld_kptr_type(env: &Env<'_>, k: &KptrField) -> u32 {
     let mut ret = PTR_MAYBE_NULL;
     // rcu_safe_kptr()
-    if k.referenced && rcu_protected_object(env, k.btf, k.btf_id) && env.in_rcu_cs() {
+    let rcu_safe_kptr = k.percpu || (k.referenced && rcu_protected_object(env, k.btf, k.btf_id));
+    if rcu_safe_kptr && env.in_rcu_cs() {
         ret |= MEM_RCU;
-        if k.btf != BTF_VMLINUX {
+        if k.percpu {
+            ret |= MEM_PERCPU;
+        } else if k.btf != BTF_VMLINUX {
             ret |= MEM_ALLOC;
         }
     } else {
@@ -637,7 +640,7 @@ pub fn map_kptr_match_type(env: &mut Env<'_>, k: &KptrField, regno: usize) -> Re
     let perm_flags = if reg.btf == BTF_VMLINUX {
         PTR_MAYBE_NULL | PTR_TRUSTED | MEM_RCU | if k.referenced { 0 } else { PTR_UNTRUSTED }
     } else {
-        PTR_MAYBE_NULL | MEM_ALLOC
+        PTR_MAYBE_NULL | MEM_ALLOC | if k.percpu { MEM_PERCPU } else { 0 }
     };
     let mut reg_name = String::new();
     let ok = 'ok: {
@@ -647,7 +650,7 @@ pub fn map_kptr_match_type(env: &mut Env<'_>, k: &KptrField, regno: usize) -> Re
         reg_name = env.btf_type_name(reg.btf, reg.btf_id);
         // __check_ptr_off_reg(.., fixed_off_ok = true) says why itself.
         crate::mem::check_ptr_off_reg(env, &reg, regno, true)?;
-        btf_struct_ids_match(env, reg.btf, reg.btf_id, reg.off, k.btf, k.btf_id, k.referenced)
+        btf_struct_ids_match(env, reg.btf, reg.btf_id, reg.off, k.btf, k.btf_id, k.referenced || k.percpu)
     };
     if ok {
         return Ok(());
@@ -657,7 +660,7 @@ pub fn map_kptr_match_type(env: &mut Env<'_>, k: &KptrField, regno: usize) -> Re
         crate::print::reg_type_str(reg.ty),
         crate::print::reg_type_str(PTR_TO_BTF_ID)
     );
-    if !k.referenced {
+    if !k.referenced && !k.percpu {
         msg.push_str(&format!(
             " or {}{targ_name}",
             crate::print::reg_type_str(PTR_TO_BTF_ID | PTR_UNTRUSTED)
@@ -686,7 +689,7 @@ pub fn check_map_kptr_access(
     const LDX: u8 = 1;
     const ST: u8 = 2;
     const STX: u8 = 3;
-    if class != LDX && k.referenced {
+    if class != LDX && (k.referenced || k.percpu) {
         return Err(env.reject(Errno::Acces, "store to referenced kptr disallowed"));
     }
     match class {
@@ -741,7 +744,7 @@ pub fn process_kptr_func(env: &mut Env<'_>, regno: usize) -> Result<KptrField> {
     let Some(k) = map.record.kptrs.iter().find(|k| k.off as i64 == kptr_off).copied() else {
         return Err(env.reject(Errno::Acces, format!("off={} doesn't point to kptr", kptr_off as i32)));
     };
-    if !k.referenced {
+    if !k.referenced && !k.percpu {
         return Err(env.reject(Errno::Acces, format!("off={} kptr isn't referenced kptr", kptr_off as i32)));
     }
     Ok(k)

@@ -617,10 +617,32 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
             // Only a dynptr on the stack gets here (check_func_arg()).
             let reg = env.reg(meta.release_regno).clone();
             crate::dynptr::unmark_stack_slots_dynptr(env, &reg).is_ok()
+        } else if meta.ref_obj_id != 0 && func_id == BPF_FUNC_KPTR_XCHG {
+            // The reference moves into the map: release_reference_nomark(), then every copy is
+            // invalid (mark_reg_invalid()), but for a per-CPU object inside an RCU read section,
+            // which stays readable as an RCU pointer.
+            let id = meta.ref_obj_id;
+            let in_rcu = env.in_rcu_cs();
+            let (leaks, cap) = (env.allow_ptr_leaks, env.bpf_capable);
+            let ok = release_reference_nomark(&mut env.cur, id);
+            if ok {
+                env.cur.for_each_reg(|_, r| {
+                    if r.ref_obj_id != id {
+                        return;
+                    }
+                    if in_rcu && r.ty & MEM_ALLOC != 0 && r.ty & MEM_PERCPU != 0 {
+                        r.ref_obj_id = 0;
+                        r.ty &= !MEM_ALLOC;
+                        r.ty |= MEM_RCU;
+                    } else if leaks {
+                        r.mark_unknown(cap);
+                    } else {
+                        r.mark_not_init(cap);
+                    }
+                });
+            }
+            ok
         } else if meta.ref_obj_id != 0 {
-            // For bpf_kptr_xchg() the reference moves into the map: release_reference_nomark()
-            // and mark_reg_invalid() on every copy, which for kernel objects is
-            // release_reference().
             release_reference(env, meta.ref_obj_id)
         } else {
             env.reg(meta.release_regno).is_null()
@@ -754,6 +776,9 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
             r.ty = PTR_TO_BTF_ID | PTR_MAYBE_NULL;
             if k.btf != BTF_VMLINUX {
                 r.ty |= MEM_ALLOC;
+                if k.percpu {
+                    r.ty |= MEM_PERCPU;
+                }
             }
             r.btf = k.btf;
             r.btf_id = k.btf_id;

@@ -98,8 +98,11 @@ pub struct BtfRecord {
 pub struct KptrField {
     /// Offset in the value.
     pub off: u32,
-    /// `BPF_KPTR_REF` (else `BPF_KPTR_UNREF`).
+    /// `BPF_KPTR_REF` (else `BPF_KPTR_UNREF`, or `BPF_KPTR_PERCPU` with
+    /// [`percpu`](Self::percpu)).
     pub referenced: bool,
+    /// `BPF_KPTR_PERCPU` (`__percpu_kptr`): a per-CPU object the program allocated.
+    pub percpu: bool,
     /// BTF object of the pointee.
     pub btf: u32,
     /// BTF type of the pointee.
@@ -117,7 +120,7 @@ impl BtfRecord {
             v.push((o, 16, "bpf_timer"));
         }
         for k in &self.kptrs {
-            v.push((k.off, 8, "kptr"));
+            v.push((k.off, 8, if k.percpu { "percpu_kptr" } else { "kptr" }));
         }
         v
     }

@@ -274,7 +274,7 @@ pub fn check_map_access(
         if reg.s.smin_value + (off as i64) < p + fsize as i64
             && p < (reg.s.umax_value as i64) + off as i64 + size as i64
         {
-            if name.starts_with("kptr") {
+            if name.ends_with("kptr") {
                 if src != AccessSrc::Direct {
                     return Err(
                         env.reject(Errno::Acces, format!("{name} cannot be accessed indirectly by helper"))
