@@ -181,3 +181,16 @@ fn hints_follow_the_kernels_message_unless_no_hints() {
     assert!(!out.contains("hint:"), "{out}");
     assert!(out.contains("would lead to reference leak\n"), "{out}");
 }
+
+#[test]
+fn a_leak_shows_the_unreleased_reference_line_before_the_kernels_verdict() {
+    let ex = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/kfuncs/mistakes.bpf.o");
+    let (code, out, err) =
+        kfvm_with_input(&["verify", ex.to_str().unwrap(), "--prog", "forgot_release", "--no-hints"], b"");
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(
+        out,
+        "forgot_release: rejected\n  Unreleased reference id=2 alloc_insn=1\n  \
+         BPF_EXIT instruction in main prog would lead to reference leak\n"
+    );
+}

@@ -346,8 +346,10 @@ impl Verifier {
 }
 
 /// The error lines at the end of a rejection's log: from the last line where `message` starts
-/// to the statistics lines (`verification time`, `stack depth`, `processed`); `message` itself
-/// when the log does not hold it.
+/// to the statistics lines (`verification time`, `stack depth`, `processed`), with the lines the
+/// kernel prints just before it about the same error (`Unreleased reference id=2 alloc_insn=1`
+/// before `... would lead to reference leak`; `invalid access to map value, ...` before `R1 min
+/// value is outside ...`); `message` itself when the log does not hold it.
 pub fn error_lines(log: &str, message: &str) -> Vec<String> {
     let mut lines: Vec<&str> = log.lines().collect();
     while let Some(l) = lines.last() {
@@ -363,11 +365,37 @@ pub fn error_lines(log: &str, message: &str) -> Vec<String> {
     }
     let first = message.lines().next().unwrap_or("");
     if !first.is_empty() {
-        if let Some(i) = lines.iter().rposition(|l| l.contains(first)) {
+        if let Some(mut i) = lines.iter().rposition(|l| l.contains(first)) {
+            // At most a few lines back, and never into the walk's own lines.
+            let floor = i.saturating_sub(4);
+            while i > floor && is_error_context(lines[i - 1]) {
+                i -= 1;
+            }
             return lines[i..].iter().map(|s| s.to_string()).collect();
         }
     }
     message.lines().map(str::to_string).collect()
+}
+
+/// Whether a log line can belong to an error message: not an instruction or state line
+/// (`12: (85) call ...`, `12: R0=...`), a source line (`; x = 1 @ f.c:3`), a branch line
+/// (`from 3 to 7: ...`), precision tracking, or kfvm's own warnings and hints.
+fn is_error_context(line: &str) -> bool {
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    let numbered = digits > 0 && line[digits..].starts_with(':');
+    !(line.is_empty()
+        || numbered
+        || line.starts_with("; ")
+        || line.starts_with("from ")
+        || line.starts_with("mark_precise:")
+        || line.starts_with("last_idx ")
+        || line.starts_with("frame")
+        || line.starts_with("func#")
+        || line.starts_with("Func#")
+        || line.starts_with("Validating ")
+        || line.starts_with("Live regs")
+        || line.starts_with("warning: ")
+        || line.starts_with("hint: "))
 }
 
 /// Verifies the programs of `bytes` against the built-in kernel model (its registry and host BTF
@@ -376,4 +404,57 @@ pub fn verify_object(bytes: &[u8], options: &VerifyOptions) -> Result<Vec<Progra
     static BUILTIN: OnceLock<Result<Arc<Verifier>, LoadError>> = OnceLock::new();
     let v = BUILTIN.get_or_init(|| Verifier::builtin().map(Arc::new)).clone()?;
     v.verify_object(bytes, options)
+}
+
+#[cfg(test)]
+mod error_line_tests {
+    use super::error_lines;
+
+    #[test]
+    fn a_leak_keeps_the_unreleased_reference_line() {
+        let log = "8: (b7) r0 = 0                        ; R0=0 refs=2
+9: (95) exit
+Unreleased reference id=2 alloc_insn=1
+BPF_EXIT instruction in main prog would lead to reference leak
+hint: release it
+processed 9 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 0
+";
+        assert_eq!(
+            error_lines(log, "BPF_EXIT instruction in main prog would lead to reference leak"),
+            [
+                "Unreleased reference id=2 alloc_insn=1",
+                "BPF_EXIT instruction in main prog would lead to reference leak",
+                "hint: release it"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_error_right_after_its_instruction_is_one_line() {
+        let log = "; return t->pid; @ x.c:3
+2: (61) r0 = *(u32 *)(r6 +1240)
+R6 invalid mem access 'ptr_or_null_'
+processed 3 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0
+";
+        assert_eq!(
+            error_lines(log, "R6 invalid mem access 'ptr_or_null_'"),
+            ["R6 invalid mem access 'ptr_or_null_'"]
+        );
+    }
+
+    #[test]
+    fn multi_line_errors_and_missing_messages() {
+        let log = "5: (79) r0 = *(u64 *)(r0 +8)
+invalid access to map value, value_size=8 off=8 size=8
+R0 min value is outside of the allowed memory range
+";
+        assert_eq!(
+            error_lines(log, "R0 min value is outside of the allowed memory range"),
+            [
+                "invalid access to map value, value_size=8 off=8 size=8",
+                "R0 min value is outside of the allowed memory range"
+            ]
+        );
+        assert_eq!(error_lines("", "unknown opcode 8d"), ["unknown opcode 8d"]);
+    }
 }
