@@ -24,9 +24,11 @@
 //!   [`scalar`], linked registers, pointer arithmetic and its prohibitions ([`alu`]);
 //! - loads, stores and atomics on the stack (spills, fills, uninitialised reads), the context of
 //!   socket filter, TC, XDP, syscall, kprobe, tracepoint, raw tracepoint, `tp_btf/`, `fentry/`,
-//!   `fexit/` and cgroup-skb programs ([`ctx`]), map keys and values (with variable offsets), packets (with `data_end` range tracking), sized
-//!   memory ([`mem`]), BTF-typed kernel objects with the trust of walked pointers
-//!   ([`btf_access`]; such loads are listed in [`Verdict::probe_mem_insns`]);
+//!   `fexit/` and cgroup-skb programs ([`ctx`]), map keys and values (with variable offsets),
+//!   packets (with `data_end` range tracking), sized memory ([`mem`]), BTF-typed kernel objects
+//!   with the trust of walked pointers ([`btf_access`]; such loads are listed in
+//!   [`Verdict::probe_mem_insns`]), `__kptr`, `__kptr_untrusted` and `__percpu_kptr` fields of
+//!   map values (loads, stores, `bpf_kptr_xchg`);
 //! - conditional jumps: branch direction, refinement, linked-register sync, NULL checks through
 //!   ids, packet pointer comparisons, `may_goto` ([`jmp`]);
 //! - `lddw` of constants, maps and map values;
@@ -48,9 +50,10 @@
 //! the graph API (`bpf_list_*`, `bpf_rbtree_*`, `bpf_refcount_acquire_impl`), kfuncs with
 //! callbacks, iterators of kernel objects (none in the model), callbacks of helpers outside
 //! [`helpers::HELPERS`] (timers, `for_each_map_elem`), the `arg:trusted`/`untrusted`/`arena`
-//! tags of global functions, kptrs, arenas, indirect jumps, maps of maps, LSM programs, `iter/`
-//! programs, sleepable `fentry/` and `fmod_ret/` (the error-injection list is not modelled),
-//! Spectre sanitation for loaders without `CAP_PERFMON` (only its bounds checks are done), line info in the log.
+//! tags of global functions, `__uptr` fields (task storage maps), kptr fields of allocated
+//! objects, arenas, indirect jumps, maps of maps, LSM programs, `iter/` programs, sleepable
+//! `fentry/` and `fmod_ret/` (the error-injection list is not modelled), Spectre sanitation for
+//! loaders without `CAP_PERFMON` (only its bounds checks are done), line info in the log.
 //!
 //! # Errors
 //!
