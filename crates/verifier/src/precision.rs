@@ -304,7 +304,7 @@ fn backtrack_insn(
                 };
                 if env.subprog_is_global(subprog) {
                     // The next instruction after a global call is the caller's own.
-                    if idx + 1 != subseq_idx as i64 {
+                    if idx + 1 != subseq_idx {
                         return Err(BtErr::Bug("extra insn from subprog".into()));
                     }
                     // R1-R5 are invalidated by the call: nothing can still ask for them.
