@@ -339,7 +339,11 @@ fn check_run(path: &Path, spec: &Spec) -> Result<(), Failed> {
         &LoadOptions { no_verify: true, only: Some(vec![spec.name.clone()]) },
     )
     .map_err(|e| format!("runtime: {e}"))?;
-    let args: Vec<ArgSpec> = spec.run_args.iter().map(|a| ArgSpec::parse(a)).collect::<Result<_, _>>()?;
+    let mut run_args = spec.run_args.clone();
+    if run_args.is_empty() {
+        run_args = default_run_args(&spec.section);
+    }
+    let args: Vec<ArgSpec> = run_args.iter().map(|a| ArgSpec::parse(a)).collect::<Result<_, _>>()?;
     let data = spec.section.starts_with("xdp").then(packet);
     let r = rt.test_run(&spec.name, &args, data.as_deref(), 1).map_err(|e| format!("checked run: {e}"))?;
     if let Some(want) = spec.retval {
@@ -348,6 +352,25 @@ fn check_run(path: &Path, spec: &Spec) -> Result<(), Failed> {
         }
     }
     Ok(())
+}
+
+/// The arguments of a tracing hook without `__kfvm_run_arg`s: the model's task 100 for a task,
+/// its cgroup 40 for a cgroup (the runtime adds the path that follows it), 0 for an integer.
+fn default_run_args(section: &str) -> Vec<String> {
+    use kfvm::runtime::hooks::ArgType;
+    let Some(decl) = kfvm::runtime::Hook::from_section(section, true).ok().and_then(|h| h.decl()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (_, t) in decl.args {
+        out.push(match t {
+            ArgType::Task => "task:100".to_string(),
+            ArgType::Cgroup => "cgroup:40".to_string(),
+            ArgType::Int => "0".to_string(),
+            ArgType::Str => break,
+        });
+    }
+    out
 }
 
 /// `Err` (why) when the runtime cannot load the program (a map type or helper it lacks): its

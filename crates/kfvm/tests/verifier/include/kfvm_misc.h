@@ -26,7 +26,9 @@
  *   __kfvm_only("why")     the kernel cannot load this program (a kfunc only kfvm's model has,
  *                          such as a KF_DEPRECATED one): its kernel trial is skipped, saying why.
  *   __kfvm_run_arg("spec") an argument for the run trial of a tracing program (`task:PID`,
- *                          an integer, ...), in order.
+ *                          `cgroup:ID`, an integer), in order; without them a tracing program
+ *                          gets task:100, cgroup:40 and 0 (tests/verifier/model.toml); for a
+ *                          syscall program, the integers are its context, 8 bytes each.
  */
 #ifndef __KFVM_MISC_H__
 #define __KFVM_MISC_H__
