@@ -379,3 +379,64 @@ int iter_search_keep_elem(void *ctx)
 	bpf_iter_num_destroy(&it);
 	return r;
 }
+
+/* A counter linked to its spilled copy on the first iteration (r6 = fp[-16] + 1) and not on the
+ * next ones: the states at the iter_next() call differ (linked scalars compare by their base
+ * ids), so the loop takes one more round before it converges. The statistics line says so. */
+SEC("socket")
+__success __log_level(2)
+__msg("processed 92 insns (limit 1000000) max_states_per_insn 2 total_states 6 peak_states 7")
+__naked int iter_linked_counter(void)
+{
+	asm volatile(
+		"call %[bpf_get_prandom_u32];"
+		"r6 = r0;"
+		"call %[bpf_get_prandom_u32];"
+		"r7 = r0;"
+		"r8 = 0;"
+		"r9 = 0;"
+		"*(u64 *)(r10 - 16) = r6;"
+		"*(u64 *)(r10 - 80) = 0;"
+		"*(u64 *)(r10 - 72) = 0;"
+		"*(u64 *)(r10 - 64) = 0;"
+		"*(u64 *)(r10 - 56) = 0;"
+		"*(u64 *)(r10 - 48) = 0;"
+		"*(u64 *)(r10 - 40) = 0;"
+		"*(u64 *)(r10 - 32) = 0;"
+		"*(u64 *)(r10 - 24) = 0;"
+		"r1 = r10;"
+		"r1 += -8;"
+		"r2 = 0;"
+		"r3 = 100;"
+		"call %[bpf_iter_num_new];"
+	"1:"
+		"r1 = r10;"
+		"r1 += -8;"
+		"call %[bpf_iter_num_next];"
+		"if r0 == 0 goto 2f;"
+		"call %[bpf_get_prandom_u32];"
+		"r7 = r0;"
+		"r7 = 0;"
+		"r9 = r6;"
+		"r9 &= 7;"
+		"r9 <<= 3;"
+		"r1 = r10;"
+		"r1 += -80;"
+		"r1 += r9;"
+		"r8 = *(u64 *)(r1 + 0);"
+		"r6 += 1;"
+		"goto 1b;"
+	"2:"
+		"r1 = r10;"
+		"r1 += -8;"
+		"call %[bpf_iter_num_destroy];"
+		"r0 = r6;"
+		"r0 &= 255;"
+		"exit;"
+		:
+		: [bpf_get_prandom_u32] "i"(bpf_get_prandom_u32),
+		  [bpf_iter_num_new] "i"(bpf_iter_num_new),
+		  [bpf_iter_num_next] "i"(bpf_iter_num_next),
+		  [bpf_iter_num_destroy] "i"(bpf_iter_num_destroy)
+		: "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "memory");
+}
