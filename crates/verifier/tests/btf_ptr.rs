@@ -103,6 +103,9 @@ fn kernel_btf() -> kfvm_btf::Btf {
     let pp_task = b.add_ptr(p_task);
     let void_proto = b.add_func_proto(0, &[("x", int), ("pp", pp_task)]);
     assert_eq!(b.add_func("task_void", void_proto, kfvm_btf::FuncLinkage::Global), VOID_FN);
+    // int by_value(struct list_head l, struct task_struct *t): a 16-byte struct takes two slots.
+    let bv_proto = b.add_func_proto(int, &[("l", list), ("t", p_task)]);
+    assert_eq!(b.add_func("by_value", bv_proto, kfvm_btf::FuncLinkage::Global), BY_VALUE_FN);
     b.build().expect("the test BTF builds")
 }
 
@@ -112,6 +115,8 @@ const TRACE_TP: u32 = 24;
 const TRACE_FN: u32 = 27;
 /// `task_void`.
 const VOID_FN: u32 = 30;
+/// `by_value`.
+const BY_VALUE_FN: u32 = 32;
 
 /// Verifies `text` as a tracing program with `expected_attach_type` attached to `btf_id`.
 fn check_tracing(text: &str, eat: u32, btf_id: u32) -> (Result<(), VerifyError>, String) {
@@ -432,4 +437,26 @@ fn raw_tracepoint_arguments_are_u64_slots() {
         let (r, log) = kfvm_verifier::bpf_check(&insns, &opts);
         assert!(matches!(r, Err(VerifyError::Rejected(_))) && log.contains(msg), "{r:?}\n{log}");
     }
+}
+
+#[test]
+fn struct_arguments_take_their_size_in_slots() {
+    // btf_ctx_arg_idx(): `l` is slots 0 and 1 (scalars), `t` slot 2, the int return slot 3.
+    tracing_ok(
+        "r2 = *(u64 *)(r1 +8)\n r3 = *(u64 *)(r1 +16)\n r0 = 0\n exit",
+        FENTRY,
+        BY_VALUE_FN,
+        &[
+            "R2=scalar()",
+            "func 'by_value' arg1 has btf_id 11 type STRUCT 'task_struct'",
+            "R3=ptr_task_struct()",
+        ],
+    );
+    tracing_ok("r2 = *(u64 *)(r1 +24)\n r0 = 0\n exit", FEXIT, BY_VALUE_FN, &["R2=scalar()"]);
+    tracing_rejected(
+        "r2 = *(u64 *)(r1 +24)\n r0 = 0\n exit",
+        FENTRY,
+        BY_VALUE_FN,
+        &["func 'by_value' doesn't have 3-th argument"],
+    );
 }

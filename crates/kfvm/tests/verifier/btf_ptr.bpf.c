@@ -223,3 +223,25 @@ int task_pt_regs_stack(void *ctx)
 
 	return regs->ip == 12345;
 }
+
+SEC("tp_btf/task_newtask")
+__description("a BTF pointer is no destination for bpf_probe_read_kernel()")
+__failure __msg("bpf_probe_read_kernel() may write into memory pointed by R1 type=trusted_ptr_")
+int BPF_PROG(probe_read_into_btf, struct task_struct *task)
+{
+	bpf_probe_read_kernel(task, 8, (void *)0);
+	return 0;
+}
+
+SEC("tp_btf/task_newtask")
+__description("a spilled BTF pointer is filled back with its type")
+__success __log_level(2)
+__msg("=trusted_ptr_task_struct() R10=fp0 fp-8=trusted_ptr_task_struct()")
+__kfvm_run_arg("task:100") __kfvm_run_arg("0")
+int BPF_PROG(spill_fill, struct task_struct *task)
+{
+	struct task_struct *volatile slot = task;
+	struct task_struct *t = slot;
+
+	return t->pid == 12345;
+}
