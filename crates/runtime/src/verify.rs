@@ -115,6 +115,14 @@ pub fn check_options(
     env: &VerifyEnv<'_>,
 ) -> Result<CheckOptions, OptionsError> {
     let maps = (0..obj.maps.len()).map(|i| map_info(obj, &obj.maps[i])).collect::<Result<Vec<_>, _>>()?;
+    // libbpf resolves the attach target before BPF_PROG_LOAD (libbpf_find_attach_btf_id()): a
+    // target the kernel's BTF lacks fails the load there, the kernel never sees the program.
+    if let (Some(t), None) = (&prog.attach_target, prog.attach_btf_id) {
+        return Err(OptionsError(format!(
+            "prog '{}': failed to find kernel BTF type ID of '{}': -ESRCH",
+            prog.name, t.name
+        )));
+    }
     let prog_btf = obj.btf.as_ref().map(|b| ProgBtf {
         btf: b.clone(),
         func_info: prog.func_info.iter().map(|f| (f.insn_off, f.type_id)).collect(),

@@ -949,7 +949,9 @@ pub fn check_helper_mem_access(
         PTR_TO_STACK => {
             check_stack_range_initialized(env, regno, reg.off, access_size, zero_size_allowed, t, meta)
         }
-        PTR_TO_BTF_ID => Err(VerifyError::Unsupported("helper memory access through a BTF pointer".into())),
+        PTR_TO_BTF_ID => {
+            crate::btf_access::check_ptr_to_btf_access(env, regno, reg.off, access_size, Access::Read, -1)
+        }
         PTR_TO_CTX if !crate::ctx::has_convert_ctx_access(env.opts.prog_type) => {
             if access_size == 0 {
                 return if zero_size_allowed {
