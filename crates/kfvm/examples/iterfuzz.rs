@@ -5,8 +5,11 @@
 //! live kernel (its own BTF ids for the same kfuncs); verdicts, `processed` lines and the
 //! level-2 logs are compared. Needs root and a kernel with BPF.
 //!
-//! `cargo run -p kfvm --example iterfuzz -- FIRST_SEED COUNT`; mismatching programs are written
-//! to /tmp/iterfuzz/ (their kfvm and kernel logs).
+//! With `dynptr` as third argument, XDP programs around a packet dynptr instead (slices, clones,
+//! adjustments, stores over the dynptr).
+//!
+//! `cargo run -p kfvm --example iterfuzz -- FIRST_SEED COUNT [dynptr]`; mismatching programs are
+//! written to /tmp/iterfuzz/ (their kfvm and kernel logs).
 
 use kfvm::btf::{Btf, Kind};
 use kfvm::isa::RawInsn;
@@ -144,6 +147,96 @@ impl Gen {
     }
 }
 
+/// An XDP program around a packet dynptr: constructors, slices (read-only and writable, with
+/// and without NULL checks and copy buffers), accesses inside and past them, clones,
+/// adjustments, and stores over the dynptr's slots.
+fn generate_dynptr(seed: u64) -> Vec<Ins> {
+    let mut g = Gen { rng: Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1), out: Vec::new(), labels: 0 };
+    g.out.push(raw(0xbf, 6, 1, 0, 0)); // r6 = ctx
+    g.out.push(raw(0xb7, 7, 0, 0, 0));
+    for off in [-48, -40] {
+        g.out.push(raw(0x7a, 10, 0, off, 0));
+    }
+    let mut have_dynptr = false;
+    let n = 3 + g.rng.below(8);
+    for _ in 0..n {
+        let op = if have_dynptr { g.rng.below(9) } else { 0 };
+        match op {
+            0 => {
+                let at = [-16, -16, -16, -24, -20][g.rng.below(5) as usize];
+                g.out.push(raw(0xbf, 1, 6, 0, 0));
+                g.out.push(raw(0xb7, 2, 0, 0, 0));
+                g.out.push(raw(0xbf, 3, 10, 0, 0));
+                g.out.push(raw(0x07, 3, 0, 0, at));
+                g.out.push(Ins::Kfunc("bpf_dynptr_from_xdp"));
+                have_dynptr = true;
+            }
+            1 | 2 => {
+                let name = if g.rng.chance(60) { "bpf_dynptr_slice" } else { "bpf_dynptr_slice_rdwr" };
+                let size = [1, 2, 4, 8, 14, 16][g.rng.below(6) as usize];
+                g.out.push(raw(0xbf, 1, 10, 0, 0));
+                g.out.push(raw(0x07, 1, 0, 0, -16));
+                g.out.push(raw(0xb7, 2, 0, 0, g.rng.below(20) as i32));
+                if g.rng.chance(50) {
+                    g.out.push(raw(0xb7, 3, 0, 0, 0));
+                } else {
+                    g.out.push(raw(0xbf, 3, 10, 0, 0));
+                    g.out.push(raw(0x07, 3, 0, 0, -48));
+                }
+                g.out.push(raw(0xb7, 4, 0, 0, size));
+                g.out.push(Ins::Kfunc(name));
+                g.out.push(raw(0xbf, 8, 0, 0, 0));
+                if g.rng.chance(80) {
+                    let skip = g.label();
+                    g.out.push(Ins::Jmp(0x15, 8, 0, skip));
+                    let off = g.rng.below(18) as i16;
+                    if g.rng.chance(50) {
+                        g.out.push(raw(0x71, 9, 8, off, 0)); // r9 = *(u8 *)(r8 + off)
+                    } else {
+                        g.out.push(raw(0x73, 8, 7, off, 0)); // *(u8 *)(r8 + off) = r7
+                    }
+                    g.out.push(Ins::Label(skip));
+                }
+            }
+            3 => {
+                let off = g.rng.below(18) as i16;
+                g.out.push(raw(0x71, 9, 8, off, 0)); // a slice used later, maybe stale
+            }
+            4 => {
+                let at = [-16, -8, -12][g.rng.below(3) as usize];
+                g.out.push(raw(0x7b, 10, 7, at as i16, 0)); // a store over the dynptr
+            }
+            5 => {
+                g.out.push(raw(0xbf, 1, 10, 0, 0));
+                g.out.push(raw(0x07, 1, 0, 0, -16));
+                g.out.push(raw(0xbf, 2, 10, 0, 0));
+                g.out.push(raw(0x07, 2, 0, 0, -32));
+                g.out.push(Ins::Kfunc("bpf_dynptr_clone"));
+            }
+            6 => {
+                g.out.push(raw(0xbf, 1, 10, 0, 0));
+                g.out.push(raw(0x07, 1, 0, 0, -16));
+                g.out.push(Ins::Kfunc("bpf_dynptr_size"));
+                g.out.push(raw(0xbf, 7, 0, 0, 0));
+            }
+            7 => {
+                g.out.push(raw(0xbf, 1, 10, 0, 0));
+                g.out.push(raw(0x07, 1, 0, 0, -16));
+                g.out.push(raw(0xb7, 2, 0, 0, g.rng.below(4) as i32));
+                g.out.push(raw(0xb7, 3, 0, 0, 4 + g.rng.below(12) as i32));
+                g.out.push(Ins::Kfunc("bpf_dynptr_adjust"));
+            }
+            _ => {
+                let c = g.rng.below(3) as i32;
+                g.out.push(raw(0xb7, 7, 0, 0, c));
+            }
+        }
+    }
+    g.out.push(raw(0xb7, 0, 0, 0, 2));
+    g.out.push(raw(0x95, 0, 0, 0, 0));
+    g.out
+}
+
 fn generate(seed: u64) -> Vec<Ins> {
     let mut g = Gen { rng: Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1), out: Vec::new(), labels: 0 };
     // r6, r7: constants or unknown.
@@ -236,6 +329,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let first: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
     let count: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100);
+    let dynptr = args.get(3).is_some_and(|a| a == "dynptr");
     if let Err(why) = kfvm_oracle::available() {
         eprintln!("the live kernel's bpf() is not available here: {why}");
         std::process::exit(2);
@@ -245,7 +339,17 @@ fn main() {
     let verifier = kfvm::verify::Verifier::builtin().expect("model");
     let model: Arc<Btf> = verifier.target().btf().clone();
     let mut kfuncs = KfuncTable::default();
-    for (name, flags) in [(ITER_NEW, 1u32 << 8), (ITER_NEXT, (1 << 9) | (1 << 2)), (ITER_DESTROY, 1 << 10)] {
+    for (name, flags) in [
+        (ITER_NEW, 1u32 << 8),
+        (ITER_NEXT, (1 << 9) | (1 << 2)),
+        (ITER_DESTROY, 1 << 10),
+        ("bpf_dynptr_from_xdp", 0),
+        ("bpf_dynptr_slice", 1 << 2),
+        ("bpf_dynptr_slice_rdwr", 1 << 2),
+        ("bpf_dynptr_clone", 0),
+        ("bpf_dynptr_size", 0),
+        ("bpf_dynptr_adjust", 0),
+    ] {
         let id = func_id(&model, name) as u32;
         kfuncs.insert(KfuncDesc {
             btf_id: id,
@@ -258,11 +362,12 @@ fn main() {
     let kfuncs = Arc::new(kfuncs);
     let (mut same, mut verdict_diff, mut log_diff, mut unsupported, mut kacc) = (0, 0, 0, 0, 0);
     for seed in first..first + count {
-        let p = generate(seed);
+        let p = if dynptr { generate_dynptr(seed) } else { generate(seed) };
+        let prog_type = if dynptr { 6 } else { 1 };
         let mine = assemble(&p, &|n| func_id(&model, n));
         let theirs = assemble(&p, &|n| func_id(&live, n));
         let opts = |level| CheckOptions {
-            prog_type: 1,
+            prog_type,
             log_level: level,
             kernel_btf: Some(model.clone()),
             kfuncs: kfuncs.clone(),
@@ -271,7 +376,7 @@ fn main() {
         let quick = kfvm::verifier::bpf_check_full(&mine, &opts(4), None);
         let level = if quick.stats.insn_processed > 20_000 { 4 } else { 2 };
         let v = if level == 4 { quick } else { kfvm::verifier::bpf_check_full(&mine, &opts(level), None) };
-        let k = kfvm_oracle::load(1, &theirs, 0, level);
+        let k = kfvm_oracle::load(prog_type, &theirs, 0, level);
         if k.fd.is_some() {
             kacc += 1;
         }
