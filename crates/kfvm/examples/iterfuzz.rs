@@ -6,9 +6,10 @@
 //! level-2 logs are compared. Needs root and a kernel with BPF.
 //!
 //! With `dynptr` as third argument, XDP programs around a packet dynptr instead (slices, clones,
-//! adjustments, stores over the dynptr).
+//! adjustments, stores over the dynptr); with `obj`, XDP programs allocating objects of their own
+//! BTF (`bpf_obj_new_impl`/`bpf_obj_drop_impl`: NULL checks, field accesses, drops, leaks).
 //!
-//! `cargo run -p kfvm --example iterfuzz -- FIRST_SEED COUNT [dynptr]`; mismatching programs are
+//! `cargo run -p kfvm --example iterfuzz -- FIRST_SEED COUNT [dynptr|obj]`; mismatching programs are
 //! written to /tmp/iterfuzz/ (their kfvm and kernel logs).
 
 use kfvm::btf::{Btf, Kind};
@@ -237,6 +238,104 @@ fn generate_dynptr(seed: u64) -> Vec<Ins> {
     g.out
 }
 
+/// The program BTF of `obj` mode: `struct point { long x; long y; }` (type 2) and the FUNC of
+/// the main program; the raw BTF and the `func_info` record.
+fn obj_btf() -> (Vec<u8>, u32, u32) {
+    use kfvm::btf::{BtfBuilder, FuncLinkage, IntEncoding, NewMember};
+    let mut b = BtfBuilder::new();
+    let long = b.add_int("long", 8, IntEncoding::SIGNED);
+    let point = b.add_struct("point", 16, &[NewMember::new("x", long, 0), NewMember::new("y", long, 64)]);
+    let int = b.add_int("int", 4, IntEncoding::SIGNED);
+    let proto = b.add_func_proto(int, &[]);
+    let func = b.add_func("prog", proto, FuncLinkage::Global);
+    (b.finish().expect("BTF"), point, func)
+}
+
+/// An XDP program allocating `struct point` objects: NULL checks (or not), field accesses in
+/// and past the object, drops, double drops, uses after a drop, objects made in an iterator
+/// loop, leaks.
+fn generate_obj(seed: u64, point: u32) -> Vec<Ins> {
+    let mut g = Gen { rng: Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1), out: Vec::new(), labels: 0 };
+    g.out.push(raw(0xb7, 6, 0, 0, 0));
+    g.out.push(raw(0xb7, 7, 0, 0, 0));
+    // r8, r9: object pointers (0 when none yet).
+    g.out.push(raw(0xb7, 8, 0, 0, 0));
+    g.out.push(raw(0xb7, 9, 0, 0, 0));
+    let new_obj = |g: &mut Gen, r: u8| {
+        g.out.push(raw(0xb7, 1, 0, 0, point as i32));
+        g.out.push(raw(0xb7, 2, 0, 0, 0));
+        g.out.push(Ins::Kfunc("bpf_obj_new_impl"));
+        g.out.push(raw(0xbf, r, 0, 0, 0));
+    };
+    let n = 3 + g.rng.below(8);
+    for i in 0..n {
+        let r = if g.rng.chance(70) { 8 } else { 9 };
+        // Most programs start with an object in r8.
+        let op = if i == 0 && g.rng.chance(90) { 0 } else { g.rng.below(9) };
+        let r = if i == 0 { 8 } else { r };
+        match op {
+            0 | 1 => {
+                new_obj(&mut g, r);
+                if g.rng.chance(85) {
+                    // if (!r) return 2
+                    let ok = g.label();
+                    g.out.push(Ins::Jmp(0x55, r, 0, ok));
+                    g.out.push(raw(0xb7, 0, 0, 0, 2));
+                    g.out.push(raw(0x95, 0, 0, 0, 0));
+                    g.out.push(Ins::Label(ok));
+                }
+            }
+            2 => {
+                let off = [0, 8, 8, 0, 12, 16][g.rng.below(6) as usize];
+                g.out.push(raw(0x7b, r, 7, off, 0)); // *(u64 *)(r + off) = r7
+            }
+            3 => {
+                let off = [0, 8, 8, 0, 4, 16][g.rng.below(6) as usize];
+                g.out.push(raw(0x79, 6, r, off, 0)); // r6 = *(u64 *)(r + off)
+            }
+            4 | 5 if g.rng.chance(50) => {
+                g.out.push(raw(0xbf, 1, r, 0, 0));
+                g.out.push(raw(0xb7, 2, 0, 0, 0));
+                g.out.push(Ins::Kfunc("bpf_obj_drop_impl"));
+            }
+            6 => {
+                // An object made and dropped in each round of an iterator loop (or kept).
+                g.iter_call(ITER_NEW, -8);
+                let (top, end) = (g.label(), g.label());
+                g.out.push(Ins::Label(top));
+                g.iter_call(ITER_NEXT, -8);
+                g.out.push(Ins::Jmp(0x15, 0, 0, end));
+                new_obj(&mut g, 7);
+                g.out.push(Ins::Jmp(0x15, 7, 0, top));
+                g.out.push(raw(0x7b, 7, 6, 0, 0));
+                if g.rng.chance(85) {
+                    g.out.push(raw(0xbf, 1, 7, 0, 0));
+                    g.out.push(raw(0xb7, 2, 0, 0, 0));
+                    g.out.push(Ins::Kfunc("bpf_obj_drop_impl"));
+                }
+                g.out.push(raw(0xb7, 7, 0, 0, 0));
+                g.out.push(Ins::Jmp(0x05, 0, 0, top));
+                g.out.push(Ins::Label(end));
+                g.iter_call(ITER_DESTROY, -8);
+            }
+            7 => g.out.push(raw(0xbf, 9, 8, 0, 0)), // r9 = r8 (a copy of the reference)
+            _ => g.out.push(raw(0x07, 6, 0, 0, 1)),
+        }
+    }
+    // Drop what may still be held (r8), unless the program is to leak it.
+    if g.rng.chance(70) {
+        let skip = g.label();
+        g.out.push(Ins::Jmp(0x15, 8, 0, skip));
+        g.out.push(raw(0xbf, 1, 8, 0, 0));
+        g.out.push(raw(0xb7, 2, 0, 0, 0));
+        g.out.push(Ins::Kfunc("bpf_obj_drop_impl"));
+        g.out.push(Ins::Label(skip));
+    }
+    g.out.push(raw(0xb7, 0, 0, 0, 2));
+    g.out.push(raw(0x95, 0, 0, 0, 0));
+    g.out
+}
+
 fn generate(seed: u64) -> Vec<Ins> {
     let mut g = Gen { rng: Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1), out: Vec::new(), labels: 0 };
     // r6, r7: constants or unknown.
@@ -329,7 +428,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let first: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
     let count: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100);
-    let dynptr = args.get(3).is_some_and(|a| a == "dynptr");
+    let mode = args.get(3).map(String::as_str).unwrap_or("iter");
+    let (dynptr, obj) = (mode == "dynptr", mode == "obj");
+    let (obj_btf_raw, point, main_func) = obj_btf();
+    let prog_btf = Arc::new(Btf::parse(&obj_btf_raw).expect("the program BTF"));
     if let Err(why) = kfvm_oracle::available() {
         eprintln!("the live kernel's bpf() is not available here: {why}");
         std::process::exit(2);
@@ -349,6 +451,8 @@ fn main() {
         ("bpf_dynptr_clone", 0),
         ("bpf_dynptr_size", 0),
         ("bpf_dynptr_adjust", 0),
+        ("bpf_obj_new_impl", 1 | (1 << 2)),
+        ("bpf_obj_drop_impl", 1 << 1),
     ] {
         let id = func_id(&model, name) as u32;
         kfuncs.insert(KfuncDesc {
@@ -362,8 +466,14 @@ fn main() {
     let kfuncs = Arc::new(kfuncs);
     let (mut same, mut verdict_diff, mut log_diff, mut unsupported, mut kacc) = (0, 0, 0, 0, 0);
     for seed in first..first + count {
-        let p = if dynptr { generate_dynptr(seed) } else { generate(seed) };
-        let prog_type = if dynptr { 6 } else { 1 };
+        let p = if dynptr {
+            generate_dynptr(seed)
+        } else if obj {
+            generate_obj(seed, point)
+        } else {
+            generate(seed)
+        };
+        let prog_type = if dynptr || obj { 6 } else { 1 };
         let mine = assemble(&p, &|n| func_id(&model, n));
         let theirs = assemble(&p, &|n| func_id(&live, n));
         let opts = |level| CheckOptions {
@@ -371,12 +481,26 @@ fn main() {
             log_level: level,
             kernel_btf: Some(model.clone()),
             kfuncs: kfuncs.clone(),
+            prog_btf: obj.then(|| kfvm::verifier::env::ProgBtf {
+                btf: prog_btf.clone(),
+                func_info: vec![(0, main_func)],
+            }),
             ..Default::default()
         };
         let quick = kfvm::verifier::bpf_check_full(&mine, &opts(4), None);
         let level = if quick.stats.insn_processed > 20_000 { 4 } else { 2 };
         let v = if level == 4 { quick } else { kfvm::verifier::bpf_check_full(&mine, &opts(level), None) };
-        let k = kfvm_oracle::load(prog_type, &theirs, 0, level);
+        let func_info = [(0u32, main_func)];
+        let k = kfvm_oracle::load_with(
+            &theirs,
+            &kfvm_oracle::LoadOpts {
+                prog_type,
+                log_level: level,
+                prog_btf: if obj { &obj_btf_raw } else { &[] },
+                func_info: if obj { &func_info } else { &[] },
+                ..Default::default()
+            },
+        );
         if k.fd.is_some() {
             kacc += 1;
         }
