@@ -245,3 +245,27 @@ int BPF_PROG(spill_fill, struct task_struct *task)
 
 	return t->pid == 12345;
 }
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} rb SEC(".maps");
+
+SEC("tp_btf/task_newtask")
+__description("a trusted BTF pointer as read-only helper memory: the bytes are walked as a load would")
+__success
+__kfvm_run_arg("task:100") __kfvm_run_arg("0")
+int BPF_PROG(btf_as_helper_mem, struct task_struct *task)
+{
+	bpf_ringbuf_output(&rb, task, 4, 0);
+	return 0;
+}
+
+SEC("tp_btf/task_newtask")
+__description("read-only helper memory past the end of the struct")
+__failure __msg("access beyond struct task_struct at off 0 size 100000")
+int BPF_PROG(btf_as_helper_mem_past, struct task_struct *task)
+{
+	bpf_ringbuf_output(&rb, task, 100000, 0);
+	return 0;
+}
