@@ -324,3 +324,17 @@ int copy_from_uninit(struct xdp_md *ctx)
 	bpf_dynptr_copy(&pkt, 0, &other, 0, 4);
 	return XDP_PASS;
 }
+
+/* A 4-byte store into the second slot of a dynptr destroys it. */
+SEC("xdp")
+__failure __msg("Expected an initialized dynptr as arg #0")
+int dynptr_partial_clobber(struct xdp_md *ctx)
+{
+	struct bpf_dynptr d;
+	unsigned char *p;
+
+	bpf_dynptr_from_xdp(ctx, 0, &d);
+	*(volatile int *)((char *)&d + 12) = 0;
+	p = bpf_dynptr_slice(&d, 0, NULL, 1);
+	return p ? XDP_PASS : XDP_DROP;
+}

@@ -440,3 +440,35 @@ __naked int iter_linked_counter(void)
 		  [bpf_iter_num_destroy] "i"(bpf_iter_num_destroy)
 		: "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "memory");
 }
+
+/* A 4-byte store into an iterator's slot is enough to lose it. */
+SEC("syscall")
+__failure __msg("expected an initialized iter_num as arg #0")
+int iter_partial_clobber(void *ctx)
+{
+	struct bpf_iter_num it;
+	int *v;
+
+	bpf_iter_num_new(&it, 0, 10);
+	*(volatile int *)((char *)&it + 4) = 0;
+	v = bpf_iter_num_next(&it);
+	bpf_iter_num_destroy(&it);
+	return v ? 1 : 0;
+}
+
+/* Once destroyed, the same stack slots may hold a new iterator. */
+SEC("syscall")
+__success __retval(3)
+int iter_reuse_after_destroy(void *ctx)
+{
+	struct bpf_iter_num it;
+	int *v, s = 0;
+
+	bpf_iter_num_new(&it, 0, 3);
+	bpf_iter_num_destroy(&it);
+	bpf_iter_num_new(&it, 0, 3);
+	while ((v = bpf_iter_num_next(&it)))
+		s += *v;
+	bpf_iter_num_destroy(&it);
+	return s;
+}
