@@ -131,10 +131,10 @@ pub fn iter_get_spi(
     stack_slot_obj_get_spi(env, reg, "iter", nr_slots)
 }
 
-/// Mirrors `in_rcu_cs()`: inside `bpf_rcu_read_lock()`, a spin-locked region, or a
-/// non-sleepable program.
+/// Mirrors `in_rcu_cs()` ([`Env::in_rcu_cs`]): inside `bpf_rcu_read_lock()`, a spin-locked
+/// region, or a non-sleepable program.
 pub fn in_rcu_cs(env: &Env<'_>) -> bool {
-    env.cur.active_rcu_locks != 0 || env.cur.active_locks != 0 || !env.cur.in_sleepable
+    env.in_rcu_cs()
 }
 
 /// Mirrors `iter_type_str()`: `num` for `struct bpf_iter_num`.
