@@ -4,13 +4,15 @@
 //!
 //! Supported argument kinds are the kernel's default ones: scalars (`ARG_ANYTHING`), the
 //! context (`ARG_PTR_TO_CTX`) and, for global functions, sized memory (`ARG_PTR_TO_MEM`,
-//! nullable unless `arg:nonnull`). Not yet: the `arg:trusted`/`arg:untrusted`/`arg:arena`
-//! tags, dynptr arguments, `BPF_PROG_TYPE_EXT`.
+//! nullable unless `arg:nonnull`) and trusted kernel objects (`arg:trusted`, with
+//! `arg:nullable`). Not yet: the `arg:untrusted`/`arg:arena` tags, dynptr arguments,
+//! `BPF_PROG_TYPE_EXT`.
 
-use crate::env::{Env, FuncInfoAux, SubprogArg, BTF_FUNC_GLOBAL};
+use crate::env::{Env, FuncInfoAux, SubprogArg, BTF_FUNC_GLOBAL, BTF_VMLINUX};
 use crate::error::{Errno, Result, VerifyError};
 use crate::log::VerifierLog;
 use crate::mem::Access;
+use crate::print::reg_type_str;
 use crate::state::*;
 use crate::verbose;
 use crate::CheckOptions;
@@ -257,13 +259,14 @@ fn btf_prepare_func_args(env: &mut Env<'_>, subprog: usize) -> Result<std::resul
                 format!("arg#{i} type tag is not supported in static functions"),
             );
         }
-        let mut nonnull = false;
-        let mut ctx_tag = false;
+        let (mut nonnull, mut ctx_tag, mut trusted, mut nullable) = (false, false, false, false);
         for t in &tags {
             match t.as_str() {
                 "ctx" => ctx_tag = true,
                 "nonnull" => nonnull = true,
-                "trusted" | "untrusted" | "nullable" | "arena" => {
+                "trusted" => trusted = true,
+                "nullable" => nullable = true,
+                "untrusted" | "arena" => {
                     return Err(VerifyError::Unsupported(format!("the arg:{t} tag of global functions")));
                 }
                 _ => {
@@ -275,7 +278,7 @@ fn btf_prepare_func_args(env: &mut Env<'_>, subprog: usize) -> Result<std::resul
         if t.kind() == Kind::Ptr {
             let target = t.type_id().unwrap_or(0);
             if ctx_tag || is_prog_ctx_type(btf, target, env.opts.prog_type) {
-                if nonnull {
+                if nonnull || trusted || nullable {
                     return prep_fail(env, Errno::Inval, format!("arg#{i} has invalid combination of tags"));
                 }
                 if ctx_tag {
@@ -284,7 +287,21 @@ fn btf_prepare_func_args(env: &mut Env<'_>, subprog: usize) -> Result<std::resul
                 args.push(SubprogArg::Ctx);
                 continue;
             }
+            if trusted {
+                if nonnull {
+                    return prep_fail(env, Errno::Inval, format!("arg#{i} has invalid combination of tags"));
+                }
+                let btf_id = match btf_get_ptr_to_btf_id(env, i, btf, target)? {
+                    Ok(id) => id,
+                    Err(e) => return Ok(Err(e)),
+                };
+                args.push(SubprogArg::TrustedBtfId { btf_id, maybe_null: nullable });
+                continue;
+            }
             if is_global {
+                if nullable {
+                    return prep_fail(env, Errno::Inval, format!("arg#{i} has invalid combination of tags"));
+                }
                 let pointee = btf.skip_mods_and_typedefs(target).ok();
                 match btf.resolve_size(target) {
                     Ok(size) if target != 0 => {
@@ -333,6 +350,60 @@ fn btf_prepare_func_args(env: &mut Env<'_>, subprog: usize) -> Result<std::resul
     Ok(Ok(()))
 }
 
+/// Mirrors `btf_get_ptr_to_btf_id()`: the kernel type a pointer argument's pointee (`target`,
+/// of the program BTF) names, found as CO-RE finds candidates (same kind, same name without a
+/// `___flavor` suffix); exactly one must match.
+fn btf_get_ptr_to_btf_id(
+    env: &mut Env<'_>,
+    arg: usize,
+    btf: &Btf,
+    target: u32,
+) -> Result<std::result::Result<u32, PrepErr>> {
+    let t = btf.strip_mods(target).map_err(|e| VerifyError::Internal(e.to_string()))?;
+    let (kind, name) = (t.kind(), t.name().to_string());
+    let essential = name.find("___").map_or(name.as_str(), |i| &name[..i]);
+    let kbtf = env.kernel_btf("arg:trusted arguments of global functions")?;
+    let cands: Vec<u32> = if essential.is_empty() {
+        Vec::new()
+    } else {
+        kbtf.types().filter(|k| k.kind() == kind && k.name() == essential).map(|k| k.id()).take(2).collect()
+    };
+    if cands.len() != 1 {
+        let (errno, what) =
+            if cands.is_empty() { (Errno::NoEnt, "has no matches") } else { (Errno::Srch, "is ambiguous") };
+        let msg = format!("arg#{arg} reference type('{} {name}') {what}", kind_str(kind));
+        verbose!(env.log, "{msg}\n");
+        return Ok(Err((errno, msg)));
+    }
+    Ok(Ok(cands[0]))
+}
+
+/// The `ARG_PTR_TO_BTF_ID` part of `check_reg_type()` for a global function's argument
+/// (`meta.func_id` zero): the register must be one of `btf_ptr_types` (NULL-ness aside when the
+/// argument is nullable) and point to the expected kernel type.
+fn check_btf_id_arg(env: &mut Env<'_>, regno: usize, btf_id: u32, maybe_null: bool) -> Result<()> {
+    let reg = env.reg(regno).clone();
+    let mut t = reg.ty;
+    if maybe_null {
+        t &= !PTR_MAYBE_NULL;
+    }
+    const BTF_PTR_TYPES: [u32; 3] = [PTR_TO_BTF_ID, PTR_TO_BTF_ID | PTR_TRUSTED, PTR_TO_BTF_ID | MEM_RCU];
+    if !BTF_PTR_TYPES.contains(&t) {
+        let names: Vec<String> = BTF_PTR_TYPES.iter().map(|&x| reg_type_str(x)).collect();
+        return Err(env.reject(
+            Errno::Acces,
+            format!("R{regno} type={} expected={}", reg_type_str(reg.ty), names.join(", ")),
+        ));
+    }
+    if !crate::btf_access::btf_struct_ids_match(env, reg.btf, reg.btf_id, reg.off, BTF_VMLINUX, btf_id, false)
+    {
+        let have = env.btf_type_name(reg.btf, reg.btf_id);
+        let need = env.btf_type_name(BTF_VMLINUX, btf_id);
+        return Err(env.reject(Errno::Acces, format!("R{regno} is of type {have} but {need} is expected")));
+    }
+    Ok(())
+}
+
 /// Mirrors `check_mem_reg()`: `mem_size` bytes at the register are readable and writable (a
 /// NULL register passes; a maybe-NULL one is checked as if not NULL).
 fn check_mem_reg(env: &mut Env<'_>, regno: usize, mem_size: u32) -> Result<()> {
@@ -377,6 +448,18 @@ fn btf_check_func_arg_match(env: &mut Env<'_>, subprog: usize) -> Result<bool> {
                 if reg.ty != PTR_TO_CTX {
                     verbose!(env.log, "arg#{i} expects pointer to ctx\n");
                     return Ok(false);
+                }
+            }
+            SubprogArg::TrustedBtfId { btf_id, maybe_null } => {
+                if reg.is_null() && maybe_null {
+                    continue;
+                }
+                let r = check_btf_id_arg(env, regno, btf_id, maybe_null)
+                    .and_then(|_| crate::call::check_func_arg_reg_off(env, regno, 0));
+                match r {
+                    Ok(()) => {}
+                    Err(VerifyError::Rejected(_)) => return Ok(false),
+                    Err(e) => return Err(e),
                 }
             }
             SubprogArg::Mem { size, maybe_null } => {
@@ -439,6 +522,15 @@ pub fn init_global_args(env: &mut Env<'_>, subprog: usize) -> Result<()> {
                 r.ty = PTR_TO_MEM | if maybe_null { PTR_MAYBE_NULL } else { 0 };
                 r.mark_known_zero();
                 r.mem_size = size;
+                r.id = id;
+            }
+            SubprogArg::TrustedBtfId { btf_id, maybe_null } => {
+                let id = env.new_id();
+                let r = env.reg_mut(regno);
+                r.ty = PTR_TO_BTF_ID | PTR_TRUSTED | if maybe_null { PTR_MAYBE_NULL } else { 0 };
+                r.mark_known_zero();
+                r.btf = BTF_VMLINUX;
+                r.btf_id = btf_id;
                 r.id = id;
             }
         }

@@ -327,6 +327,14 @@ pub enum SubprogArg {
         /// `PTR_MAYBE_NULL`.
         maybe_null: bool,
     },
+    /// `ARG_PTR_TO_BTF_ID | PTR_TRUSTED` (`__arg_trusted`, `PTR_MAYBE_NULL` with
+    /// `__arg_nullable`): a kernel object of type `btf_id` of the kernel BTF.
+    TrustedBtfId {
+        /// The kernel type.
+        btf_id: u32,
+        /// `PTR_MAYBE_NULL`.
+        maybe_null: bool,
+    },
 }
 
 /// `BTF_FUNC_GLOBAL`.

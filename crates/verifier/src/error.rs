@@ -24,6 +24,10 @@ pub enum Errno {
     NoSpc,
     /// `EPROTO`: an RCU-protected iterator used outside its RCU critical section.
     Proto,
+    /// `ENOENT`: a type looked up in the kernel BTF is not there.
+    NoEnt,
+    /// `ESRCH`: a type looked up in the kernel BTF is there more than once.
+    Srch,
 }
 
 impl Errno {
@@ -39,6 +43,8 @@ impl Errno {
             Errno::OpNotSupp => 95,
             Errno::NoSpc => 28,
             Errno::Proto => 71,
+            Errno::NoEnt => 2,
+            Errno::Srch => 3,
         }
     }
 }
