@@ -749,3 +749,53 @@ pub fn process_kptr_func(env: &mut Env<'_>, regno: usize) -> Result<KptrField> {
     }
     Ok(k)
 }
+
+/// What a `BPF_PSEUDO_BTF_ID` `lddw` loads (`struct bpf_insn_aux_data::btf_var`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BtfVar {
+    /// `reg_type`: `PTR_TO_BTF_ID` (maybe `MEM_PERCPU`) or `PTR_TO_MEM | MEM_RDONLY`.
+    pub reg_type: u32,
+    /// For `PTR_TO_BTF_ID`: the variable's type id (as the `VAR` names it).
+    pub btf_id: u32,
+    /// For `PTR_TO_MEM`: the size of the variable.
+    pub mem_size: u32,
+}
+
+/// Mirrors `__check_pseudo_btf_id()` for the kernel BTF `btf`: the typed `__ksym` a `lddw` of
+/// `BPF_PSEUDO_BTF_ID` names (a `VAR`, or a `FUNC` whose address is taken), as
+/// `resolve_pseudo_ldimm64()` checks it before the walk. `Err`: the errno and the message.
+pub fn check_pseudo_btf_id(btf: &Btf, id: u32) -> Result<BtfVar, (Errno, String)> {
+    let Some(t) = btf.get(id).filter(|_| id != 0) else {
+        return Err((Errno::NoEnt, format!("ldimm64 insn specifies invalid btf_id {}.", id as i32)));
+    };
+    match t.kind() {
+        Kind::Func => return Ok(BtfVar { reg_type: PTR_TO_MEM | MEM_RDONLY, btf_id: 0, mem_size: 0 }),
+        Kind::Var => {}
+        _ => {
+            return Err((
+                Errno::Inval,
+                format!("pseudo btf_id {} in ldimm64 isn't KIND_VAR or KIND_FUNC", id as i32),
+            ))
+        }
+    }
+    let percpu = btf
+        .find_by_name_kind(".data..percpu", Kind::Datasec)
+        .is_some_and(|d| d.datasec_vars().any(|v| v.type_id == id));
+    let ty = t.size_or_type();
+    if percpu {
+        return Ok(BtfVar { reg_type: PTR_TO_BTF_ID | MEM_PERCPU, btf_id: ty, mem_size: 0 });
+    }
+    let target = btf.skip_mods_and_typedefs(ty).ok();
+    match target {
+        Some(st) if st.kind().is_composite() => {
+            Ok(BtfVar { reg_type: PTR_TO_BTF_ID, btf_id: ty, mem_size: 0 })
+        }
+        _ => match btf.resolve_size(ty) {
+            Ok(size) => Ok(BtfVar { reg_type: PTR_TO_MEM | MEM_RDONLY, btf_id: 0, mem_size: size }),
+            Err(_) => {
+                let tname = target.map(|t| t.name().to_string()).unwrap_or_default();
+                Err((Errno::Inval, format!("ldimm64 unable to resolve the size of type '{tname}': -22")))
+            }
+        },
+    }
+}

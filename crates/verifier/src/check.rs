@@ -192,7 +192,22 @@ impl Env<'_> {
         }
         self.reg_mut(dst).mark_known_zero();
         match insn.src() {
-            3 => Err(VerifyError::Unsupported("lddw of a BTF id (BPF_PSEUDO_BTF_ID)".into())),
+            3 => {
+                // BPF_PSEUDO_BTF_ID: a typed ksym (check_pseudo_btf_id() at load time).
+                let Some(var) = self.aux[self.insn_idx as usize].btf_var else {
+                    return Err(VerifyError::Internal("a BPF_PSEUDO_BTF_ID lddw left unresolved".into()));
+                };
+                let _ = next;
+                let r = self.reg_mut(dst);
+                r.ty = var.reg_type;
+                if base_type(var.reg_type) == PTR_TO_MEM {
+                    r.mem_size = var.mem_size;
+                } else {
+                    r.btf = crate::env::BTF_VMLINUX;
+                    r.btf_id = var.btf_id;
+                }
+                Ok(())
+            }
             4 => {
                 // BPF_PSEUDO_FUNC: a callback address.
                 let target = (self.insn_idx as i64 + insn.imm as i64 + 1) as usize;

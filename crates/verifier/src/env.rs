@@ -393,6 +393,8 @@ pub struct InsnAux {
     pub is_iter_next: bool,
     /// `loop_inline_state`: (`initialized`, `fit_for_inline`, `callback_subprogno`).
     pub loop_inline_state: (bool, bool, u32),
+    /// `btf_var` of a `BPF_PSEUDO_BTF_ID` `lddw` (a typed ksym).
+    pub btf_var: Option<crate::btf_access::BtfVar>,
     /// A load through a BTF pointer (or untrusted read-only memory) on some path: the kernel's
     /// `convert_ctx_accesses()` makes it a `BPF_PROBE_MEM` load, which reads 0 on a fault.
     pub probe_mem: bool,

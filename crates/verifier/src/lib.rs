@@ -258,6 +258,24 @@ fn resolve_maps(
     let mut i = 0;
     while i < insns.len() {
         let insn = insns[i];
+        if insn.code == 0x18 && insn.src() == 3 {
+            // check_pseudo_btf_id(): a typed ksym of vmlinux (a module's BTF fd is not modelled).
+            let Some(btf) = opts.kernel_btf.as_deref() else {
+                return Err(VerifyError::Unsupported("typed ksyms need the kernel BTF".into()));
+            };
+            if insns[i + 1].imm != 0 {
+                return Err(VerifyError::Unsupported(
+                    "typed ksyms of kernel modules (btf_fd in lddw)".into(),
+                ));
+            }
+            match btf_access::check_pseudo_btf_id(btf, insn.imm as u32) {
+                Ok(var) => aux[i].btf_var = Some(var),
+                Err((errno, msg)) => {
+                    verbose!(log, "{msg}\n");
+                    return Err(VerifyError::reject(errno, Some(i), msg));
+                }
+            }
+        }
         if insn.code == 0x18 && matches!(insn.src(), 1 | 2 | 5 | 6) {
             let idx = insn.imm;
             if idx < 0 || idx as usize >= opts.maps.len() {

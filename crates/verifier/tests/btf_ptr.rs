@@ -106,6 +106,13 @@ fn kernel_btf() -> kfvm_btf::Btf {
     // int by_value(struct list_head l, struct task_struct *t): a 16-byte struct takes two slots.
     let bv_proto = b.add_func_proto(int, &[("l", list), ("t", p_task)]);
     assert_eq!(b.add_func("by_value", bv_proto, kfvm_btf::FuncLinkage::Global), BY_VALUE_FN);
+    // Typed ksyms: struct task_struct init_task; unsigned long long jiffies64;
+    // struct task_struct __percpu cur_task (in .data..percpu).
+    assert_eq!(b.add_var("init_task", task, kfvm_btf::VarLinkage::Global), KSYM_TASK);
+    assert_eq!(b.add_var("jiffies64", u64t, kfvm_btf::VarLinkage::Global), KSYM_JIFFIES);
+    let pcpu = b.add_var("cur_task", task, kfvm_btf::VarLinkage::Global);
+    assert_eq!(pcpu, KSYM_PERCPU);
+    b.add_datasec(".data..percpu", 96, &[kfvm_btf::VarSecinfo { type_id: pcpu, offset: 0, size: 96 }]);
     b.build().expect("the test BTF builds")
 }
 
@@ -117,6 +124,10 @@ const TRACE_FN: u32 = 27;
 const VOID_FN: u32 = 30;
 /// `by_value`.
 const BY_VALUE_FN: u32 = 32;
+/// `init_task`, `jiffies64`, `cur_task`.
+const KSYM_TASK: u32 = 33;
+const KSYM_JIFFIES: u32 = 34;
+const KSYM_PERCPU: u32 = 35;
 
 /// Verifies `text` as a tracing program with `expected_attach_type` attached to `btf_id`.
 fn check_tracing(text: &str, eat: u32, btf_id: u32) -> (Result<(), VerifyError>, String) {
@@ -458,5 +469,58 @@ fn struct_arguments_take_their_size_in_slots() {
         FENTRY,
         BY_VALUE_FN,
         &["func 'by_value' doesn't have 3-th argument"],
+    );
+}
+
+/// `lddw r1, <ksym id>` (BPF_PSEUDO_BTF_ID) followed by `text`.
+fn ksym_prog(id: u32, text: &str) -> Vec<kfvm_isa::RawInsn> {
+    let mut insns =
+        vec![kfvm_isa::RawInsn::new(0x18, 1, 3, 0, id as i32), kfvm_isa::RawInsn::new(0, 0, 0, 0, 0)];
+    insns.extend(kfvm_isa::asm::assemble_raw(text, &NoSymbols).expect("assembles"));
+    insns
+}
+
+fn check_ksym(id: u32, text: &str) -> (Result<(), VerifyError>, String) {
+    let opts = CheckOptions {
+        prog_type: prog_type::SOCKET_FILTER,
+        log_level: 2,
+        kernel_btf: Some(Arc::new(kernel_btf())),
+        ..Default::default()
+    };
+    let v = kfvm_verifier::bpf_check_full(&ksym_prog(id, text), &opts, None);
+    (v.result, v.log)
+}
+
+#[test]
+fn typed_ksyms() {
+    let (r, log) = check_ksym(KSYM_TASK, "r0 = *(u32 *)(r1 +0)\n exit");
+    assert!(r.is_ok() && log.contains("R1=ptr_task_struct()"), "{r:?}\n{log}");
+    let (r, log) = check_ksym(KSYM_JIFFIES, "r0 = *(u64 *)(r1 +0)\n exit");
+    assert!(r.is_ok() && log.contains("R1=rdonly_mem(sz=8)"), "{r:?}\n{log}");
+    let (r, log) = check_ksym(KSYM_JIFFIES, "r0 = *(u64 *)(r1 +8)\n exit");
+    assert!(
+        matches!(r, Err(VerifyError::Rejected(_)))
+            && log.contains("invalid access to memory, mem_size=8 off=8 size=8"),
+        "{r:?}\n{log}"
+    );
+    let (r, log) = check_ksym(KSYM_PERCPU, "r0 = *(u32 *)(r1 +0)\n exit");
+    assert!(
+        log.contains("R1=percpu_ptr_task_struct()")
+            && log.contains("R1 is ptr_task_struct access percpu memory: off=0"),
+        "{r:?}\n{log}"
+    );
+    let (r, log) = check_ksym(TRACE_FN, "r0 = 0\n exit");
+    assert!(r.is_ok() && log.contains("R1=rdonly_mem(sz=0)"), "{r:?}\n{log}");
+    let (r, log) = check_ksym(1000, "r0 = 0\n exit");
+    assert!(
+        matches!(r, Err(VerifyError::Rejected(_)))
+            && log.contains("ldimm64 insn specifies invalid btf_id 1000."),
+        "{r:?}\n{log}"
+    );
+    let (r, log) = check_ksym(TRACE_TP, "r0 = 0\n exit");
+    assert!(
+        matches!(r, Err(VerifyError::Rejected(_)))
+            && log.contains("pseudo btf_id 24 in ldimm64 isn't KIND_VAR or KIND_FUNC"),
+        "{r:?}\n{log}"
     );
 }
