@@ -31,7 +31,7 @@
 //!   map values (loads, stores, `bpf_kptr_xchg`);
 //! - conditional jumps: branch direction, refinement, linked-register sync, NULL checks through
 //!   ids, packet pointer comparisons, `may_goto` ([`jmp`]);
-//! - `lddw` of constants, maps and map values;
+//! - `lddw` of constants, maps, map values and typed ksyms (`BPF_PSEUDO_BTF_ID`);
 //! - helper calls for [`helpers::HELPERS`] (argument types, memory arguments, sizes, map
 //!   compatibility, reference tracking for the ring buffer, spin locks, `bpf_loop` with its
 //!   callback visited until the states converge) and bpf-to-bpf calls to static and global
