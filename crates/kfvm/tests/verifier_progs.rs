@@ -19,8 +19,13 @@
 //!   XDP programs on a 64-byte IPv4 packet, others with their `__kfvm_run_arg`s): no fault, and
 //!   `__retval` if given.
 //!
-//! `summary::agreement` prints kfvm's agreement with the kernel over the corpus: verdicts, and
-//! the kernel-confirmed `__msg` lines found in kfvm's log.
+//! Programs tagged `__kfvm_whole_log` have their whole log compared: kfvm's log at the
+//! program's `__log_level` (hints off) must equal `FILE/PROG.log` next to the object (the
+//! kernel's log, map addresses normalised), and so must the kernel's; `BLESS=1` rewrites the
+//! `.log` files from the kernel's log.
+//!
+//! `summary::agreement` prints kfvm's agreement with the kernel over the corpus: verdicts, the
+//! kernel-confirmed `__msg` lines found in kfvm's log, and how many level-1/2 logs are identical.
 
 use kfvm::kernel::{ArgSpec, Kernel, KernelConfig, ModelSpec};
 use kfvm::link::{LinkedObject, LinkedProgram};
@@ -61,6 +66,8 @@ struct Spec {
     /// `__kfvm_only("why")`: the kernel cannot load the program; its kernel trial is skipped.
     kfvm_only: Option<String>,
     run_args: Vec<String>,
+    /// `__kfvm_whole_log`: kfvm's whole log must be the kernel's.
+    whole_log: bool,
 }
 
 fn flag_value(s: &str) -> Result<u32, String> {
@@ -94,6 +101,7 @@ fn specs_of(obj: &kfvm::object::Object, file: &str) -> Result<Vec<Spec>, String>
             todo: None,
             kfvm_only: None,
             run_args: Vec::new(),
+            whole_log: false,
         };
         let mut args = Vec::new();
         for c in &p.comments {
@@ -125,6 +133,7 @@ fn specs_of(obj: &kfvm::object::Object, file: &str) -> Result<Vec<Spec>, String>
                 "kfvm_todo" => s.todo = Some(c.value.clone()),
                 "kfvm_only" => s.kfvm_only = Some(c.value.clone()),
                 "kfvm_run_arg" => args.push((counter, c.value.clone())),
+                "kfvm_whole_log" => s.whole_log = true,
                 "test_description" => {}
                 other => {
                     return Err(format!("{}: annotation `{other}` is not supported by this harness", p.name))
@@ -133,6 +142,9 @@ fn specs_of(obj: &kfvm::object::Object, file: &str) -> Result<Vec<Spec>, String>
         }
         if s.accept.is_none() {
             return Err(format!("{}: neither __success nor __failure", p.name));
+        }
+        if s.whole_log && s.log_level & 3 == 0 {
+            return Err(format!("{}: __kfvm_whole_log needs __log_level(1) or (2)", p.name));
         }
         s.msgs.sort_by_key(|m| m.counter);
         args.sort();
@@ -225,6 +237,70 @@ fn kfvm_verdict(linked: &LinkedObject, spec: &Spec) -> Result<(ProgramVerdict, S
     Ok((v, log))
 }
 
+/// The golden log of a `__kfvm_whole_log` program: `FILE/PROG.log` next to `FILE.bpf.o`.
+fn log_path(path: &Path, spec: &Spec) -> PathBuf {
+    let stem = spec.file.trim_end_matches(".bpf.o");
+    path.with_file_name(stem).join(format!("{}.log", spec.name))
+}
+
+/// A log as kept in a golden file: map addresses (`0xffff` and 12 more hex digits, the kernel's
+/// `lddw` of a map) and the verification time vary from load to load.
+fn normalize_log(log: &str) -> String {
+    let mut out = String::with_capacity(log.len());
+    for line in log.lines() {
+        if line.starts_with("verification time ") {
+            out.push_str("verification time N usec\n");
+            continue;
+        }
+        let mut rest = line;
+        while let Some(p) = rest.find("0xffff") {
+            out.push_str(&rest[..p]);
+            let tail = &rest[p..];
+            let end = tail[2..].find(|c: char| !c.is_ascii_hexdigit()).map_or(tail.len(), |e| e + 2);
+            if end == 18 && !tail.starts_with("0xffffffff") {
+                out.push_str("0xMAP");
+            } else {
+                out.push_str(&tail[..end]);
+            }
+            rest = &tail[end..];
+        }
+        out.push_str(rest);
+        out.push('\n');
+    }
+    out
+}
+
+/// `Err` showing the first line where `got` (`who`'s normalised log) differs from `want`.
+fn same_log(want: &str, got: &str, who: &str, golden: &Path) -> Result<(), Failed> {
+    if want == got {
+        return Ok(());
+    }
+    let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
+    let first = w.iter().zip(g.iter()).position(|(a, b)| a != b).unwrap_or(w.len().min(g.len()));
+    Err(format!(
+        "{who}'s log differs from {} at line {}:\n  kernel: {}\n  {who}: {}\n{who}'s log:\n{got}",
+        golden.display(),
+        first + 1,
+        w.get(first).unwrap_or(&"<end>"),
+        g.get(first).unwrap_or(&"<end>")
+    )
+    .into())
+}
+
+/// kfvm's log of a `__kfvm_whole_log` program, as the kernel writes it: hints off.
+fn kfvm_whole_log(linked: &LinkedObject, spec: &Spec) -> Result<String, Failed> {
+    let c = corpus();
+    let p = linked.program(&spec.name).ok_or_else(|| format!("{}: not linked", spec.name))?;
+    let p = with_flags(p, spec.flags);
+    let opts = VerifyOptions {
+        file_name: spec.file.clone(),
+        log_level: spec.log_level,
+        nr_cpu_ids: c.nr_cpu_ids,
+        ..Default::default()
+    };
+    Ok(normalize_log(&c.verifier.verify_program(linked, &p, &opts).log))
+}
+
 fn link_model(path: &Path) -> Result<LinkedObject, Failed> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
@@ -255,6 +331,12 @@ fn check_kfvm(path: &Path, spec: &Spec) -> Result<(), Failed> {
         (other, _) => return Err(format!("kfvm: {other}\nlog:\n{log}").into()),
     }
     match_msgs(&log, spec.msgs.iter()).map_err(|e| format!("kfvm's log: {e}:\n{log}"))?;
+    if spec.whole_log {
+        let golden = log_path(path, spec);
+        let want = std::fs::read_to_string(&golden)
+            .map_err(|e| format!("{}: {e} (BLESS=1 writes it from the kernel)", golden.display()))?;
+        same_log(&want, &kfvm_whole_log(&linked, spec)?, "kfvm", &golden)?;
+    }
     Ok(())
 }
 
@@ -292,6 +374,20 @@ fn check_kernel(path: &Path, spec: &Spec) -> Result<(), Failed> {
     }
     match_msgs(log, spec.msgs.iter().filter(|m| !m.kfvm_only))
         .map_err(|e| format!("the kernel's log: {e}:\n{log}"))?;
+    if spec.whole_log {
+        let golden = log_path(path, spec);
+        let norm = normalize_log(log);
+        if std::env::var("BLESS").is_ok_and(|v| v == "1") {
+            if let Some(dir) = golden.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
+            std::fs::write(&golden, &norm).map_err(|e| format!("{}: {e}", golden.display()))?;
+        } else {
+            let want = std::fs::read_to_string(&golden)
+                .map_err(|e| format!("{}: {e} (BLESS=1 writes it from the kernel)", golden.display()))?;
+            same_log(&want, &norm, "the kernel", &golden)?;
+        }
+    }
     if let (Some(want), Some(fd)) = (spec.retval, &l.loaded.fd) {
         let got = if spec.section.starts_with("syscall") {
             // The context: the __kfvm_run_arg integers, 8 bytes each (as the checked run has it).
@@ -391,6 +487,7 @@ fn summary(cases: &[(PathBuf, Spec)]) -> Result<(), Failed> {
     let processed_of = |log: &str| -> Option<u32> {
         log.lines().find_map(|l| l.strip_prefix("processed ")?.split(' ').next()?.parse().ok())
     };
+    let (mut logs_eq, mut logs_n) = (0, 0);
     let mut diffs = Vec::new();
     for (path, spec) in cases.iter().filter(|(_, s)| s.kfvm_only.is_none()) {
         let Ok(l) = kernel_load(path, spec) else { continue };
@@ -438,6 +535,19 @@ fn summary(cases: &[(PathBuf, Spec)]) -> Result<(), Failed> {
                 diffs.push(format!("{id}: processed kernel={kp} kfvm={fp}"));
             }
         }
+        if spec.log_level & 3 != 0 {
+            logs_n += 1;
+            let (k, f) = (normalize_log(&l.loaded.log), kfvm_whole_log(&linked, spec)?);
+            if k == f {
+                logs_eq += 1;
+            } else {
+                let line = k.lines().zip(f.lines()).position(|(a, b)| a != b).unwrap_or(0) + 1;
+                diffs.push(format!(
+                    "{id}: level-{} log differs from the kernel's at line {line}",
+                    spec.log_level
+                ));
+            }
+        }
         for m in spec.msgs.iter().filter(|m| !m.negative && !m.kfvm_only) {
             if !l.loaded.log.contains(&m.text) {
                 continue;
@@ -453,7 +563,8 @@ fn summary(cases: &[(PathBuf, Spec)]) -> Result<(), Failed> {
     eprintln!(
         "C corpus: {n} programs; verdicts agree {verdicts}/{n} (kfvm cannot decide {undecided} yet); \
          kernel-confirmed messages found in kfvm's log {msgs}/{msg_n}; errno agree {errno_eq}/{errno_n}; \
-         the kernel's last error line in kfvm's log {last_eq}/{last_n}; processed insns agree {proc_eq}/{proc_n}"
+         the kernel's last error line in kfvm's log {last_eq}/{last_n}; processed insns agree {proc_eq}/{proc_n}; \
+         level-1/2 logs identical {logs_eq}/{logs_n}"
     );
     for d in &diffs {
         eprintln!("  {d}");

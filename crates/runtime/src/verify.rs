@@ -149,7 +149,13 @@ pub fn check_options(
         line_info: prog
             .line_info
             .iter()
-            .map(|l| LineInfo { insn_off: l.insn_off, file: l.file.clone(), line: l.line() })
+            .map(|l| LineInfo {
+                insn_off: l.insn_off,
+                file: l.file.clone(),
+                line: l.line(),
+                source: l.source.clone(),
+                file_name_off: l.file_name_off,
+            })
             .collect(),
     })
 }

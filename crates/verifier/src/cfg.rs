@@ -207,6 +207,7 @@ impl Walk<'_> {
             return Ok(Visit::Done);
         }
         if w < 0 || w as usize >= self.insns.len() {
+            log.verbose_linfo(t, format_args!("{t}: "));
             return Err(reject(
                 log,
                 Errno::Inval,
@@ -231,6 +232,8 @@ impl Walk<'_> {
             if self.bpf_capable {
                 return Ok(Visit::Done);
             }
+            log.verbose_linfo(t, format_args!("{t}: "));
+            log.verbose_linfo(w, format_args!("{w}: "));
             return Err(reject(log, Errno::Inval, Some(t), format!("back-edge from insn {t} to {w}")));
         }
         // Forward or cross edge.

@@ -620,6 +620,7 @@ impl Env<'_> {
                         let f = self.cur.curframe();
                         self.print_insn_state(f);
                     }
+                    self.log.verbose_linfo(idx, format_args!("; "));
                     self.prev_log_pos = self.log.end_pos();
                     verbose!(self.log, "{}: ", self.insn_idx);
                     self.verbose_insn(idx);
@@ -679,6 +680,7 @@ impl Env<'_> {
     /// or a global function from the arguments its BTF declares.
     pub fn do_check_common(&mut self, subprog: usize) -> Result<()> {
         let pop_log = !self.log.level2();
+        self.log.reset_prev_linfo();
         let f0 = self.init_func_state(BPF_MAIN_FUNC, 0, subprog as u32);
         let mut st = VerifierState::new(f0);
         st.in_sleepable = self.opts.sleepable;

@@ -223,7 +223,8 @@ pub struct CheckOptions {
     /// kfvm's own help: after the kernel's message of a rejection, one `hint: ...` line saying
     /// what to do ([`crate::Verdict::hints`]). Off by default so logs stay the kernel's.
     pub hints: bool,
-    /// The program's `line_info` records (for hints naming source lines), by instruction.
+    /// The program's `line_info` records, by instruction: the `; line @ file:N` lines of the
+    /// log (`verbose_linfo()`) and hints naming source lines.
     pub line_info: Vec<LineInfo>,
 }
 
@@ -236,6 +237,10 @@ pub struct LineInfo {
     pub file: String,
     /// The line number.
     pub line: u32,
+    /// The source line's text (`line_off`).
+    pub source: String,
+    /// `file_name_off`: records of the same file have the same offset (the kernel compares it).
+    pub file_name_off: u32,
 }
 
 /// The BTF object number of the kernel's BTF in [`crate::state::RegState::btf`].

@@ -186,6 +186,7 @@ pub fn bpf_check(insns: &[RawInsn], opts: &CheckOptions) -> (Result<()>, String)
 /// Verifies `insns` with the BTF names of `btf` (for the log), returning everything.
 pub fn bpf_check_full(insns: &[RawInsn], opts: &CheckOptions, btf: Option<&dyn BtfEnv>) -> Verdict {
     let mut log = VerifierLog::with_size(opts.log_level, opts.log_size);
+    log.set_line_info(&opts.line_info, insns.len());
     let mut stats = Stats::default();
     let mut probe_mem_insns = Vec::new();
     let mut notes = Notes::default();

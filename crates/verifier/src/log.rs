@@ -1,5 +1,6 @@
 //! The verifier log (`struct bpf_verifier_log`): what `BPF_PROG_LOAD` writes to `log_buf`.
 
+use crate::env::LineInfo;
 use core::fmt::{self, Write};
 
 /// `BPF_LOG_LEVEL1`: messages, and the instructions of the paths being verified.
@@ -25,6 +26,12 @@ pub struct VerifierLog {
     len_total: usize,
     /// `log->len_max`: the longest the log has been, with its terminating zero.
     len_max: usize,
+    /// `prog->aux->linfo`: the program's `line_info`, set when logging is on.
+    linfo: Vec<LineInfo>,
+    /// `prog->len`: instructions the `line_info` covers.
+    prog_len: usize,
+    /// `env->prev_linfo`: the record of the last source line printed (index in `linfo`).
+    prev_linfo: Option<usize>,
 }
 
 impl VerifierLog {
@@ -89,6 +96,56 @@ impl VerifierLog {
             self.buf.drain(..cut);
             self.start_pos += cut;
         }
+    }
+
+    /// Gives the log the program's `line_info` (`prog->aux->linfo`) for [`Self::verbose_linfo`];
+    /// kfvm keeps it, and `env->prev_linfo`, with the log so that the passes before the path
+    /// walk, which only see the log, print source lines too.
+    pub fn set_line_info(&mut self, linfo: &[LineInfo], prog_len: usize) {
+        if self.needed() {
+            self.linfo = linfo.to_vec();
+            self.prog_len = prog_len;
+            self.prev_linfo = None;
+        }
+    }
+
+    /// `env->prev_linfo = NULL` (`do_check_common()`): the next source line is printed even if
+    /// it is the last one printed.
+    pub fn reset_prev_linfo(&mut self) {
+        self.prev_linfo = None;
+    }
+
+    /// Mirrors `find_linfo()`: the last record starting at or before `insn_off`.
+    fn find_linfo(&self, insn_off: usize) -> Option<usize> {
+        if self.linfo.is_empty() || insn_off >= self.prog_len {
+            return None;
+        }
+        // Records are sorted by insn_off, the first at 0 (check_btf_line_info).
+        Some(self.linfo.partition_point(|l| l.insn_off as usize <= insn_off).saturating_sub(1))
+    }
+
+    /// Mirrors `verbose_linfo()`: `prefix` and `<source line, left-trimmed> @ <file>:<line>`
+    /// for the record covering `insn_off`, unless it is the record (or the file and line) last
+    /// printed.
+    pub fn verbose_linfo(&mut self, insn_off: usize, prefix: fmt::Arguments<'_>) {
+        if !self.needed() {
+            return;
+        }
+        let Some(cur) = self.find_linfo(insn_off) else { return };
+        if let Some(prev) = self.prev_linfo {
+            let (l, p) = (&self.linfo[cur], &self.linfo[prev]);
+            // Records of one line that differ only in the column print once.
+            if prev == cur || (l.file_name_off == p.file_name_off && l.line == p.line) {
+                return;
+            }
+        }
+        self.verbose(prefix);
+        let l = &self.linfo[cur];
+        let source = l.source.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '\x0b');
+        let file = l.file.rsplit('/').next().unwrap_or(&l.file);
+        let text = format!("{source} @ {file}:{}\n", l.line);
+        self.verbose(format_args!("{text}"));
+        self.prev_linfo = Some(cur);
     }
 
     /// `verbose()`: appends formatted text if logging is on.

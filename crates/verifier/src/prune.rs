@@ -716,6 +716,7 @@ pub fn is_state_visited(env: &mut Env<'_>, insn_idx: usize) -> Result<i32> {
                         && old.may_goto_depth == env.cur.may_goto_depth
                         && old.callback_unroll_depth == env.cur.callback_unroll_depth
                     {
+                        env.log.verbose_linfo(insn_idx, format_args!("; "));
                         verbose!(env.log, "infinite loop detected at insn {insn_idx}\n");
                         verbose!(env.log, "cur state:");
                         let f = env.cur.curframe();

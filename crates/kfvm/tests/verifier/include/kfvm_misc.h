@@ -29,6 +29,8 @@
  *                          `cgroup:ID`, an integer), in order; without them a tracing program
  *                          gets task:100, cgroup:40 and 0 (tests/verifier/model.toml); for a
  *                          syscall program, the integers are its context, 8 bytes each.
+ *   __kfvm_whole_log       compare kfvm's whole log (at __log_level) with the kernel's, kept in
+ *                          FILE/PROG.log next to the object (BLESS=1 rewrites it from the kernel).
  */
 #ifndef __KFVM_MISC_H__
 #define __KFVM_MISC_H__
@@ -52,6 +54,7 @@
 #define __kfvm_msg(msg)		__attribute__((btf_decl_tag("comment:kfvm_expect_msg=" XSTR(__COUNTER__) "=" msg)))
 #define __kfvm_only(why)	__attribute__((btf_decl_tag("comment:kfvm_only=" why)))
 #define __kfvm_run_arg(arg)	__attribute__((btf_decl_tag("comment:kfvm_run_arg=" XSTR(__COUNTER__) "=" arg)))
+#define __kfvm_whole_log	__attribute__((btf_decl_tag("comment:kfvm_whole_log")))
 
 /* Global function argument tags (bpf_helpers.h has them from libbpf 1.4). */
 #ifndef __arg_ctx

@@ -1,0 +1,154 @@
+// Whole verifier logs with source lines (`; line @ file:N`): branches, subprograms, loops and
+// errors after several lines. Each program's kernel log at its __log_level is kept in
+// log_lines/NAME.log (BLESS=1) and compared whole with kfvm's. Rebuild: ./build.sh
+#include "vmlinux.h"
+#include "kfvm_uapi.h"
+#include <bpf/bpf_helpers.h>
+#include "kfvm_misc.h"
+
+char _license[] SEC("license") = "GPL";
+
+SEC("syscall")
+__description("source lines of a straight path, at level 2")
+__success __log_level(2) __kfvm_whole_log
+int lines_straight(void *ctx)
+{
+	u64 a = bpf_get_prandom_u32();
+	u64 b = a * 3;
+
+	b += 7;
+	return b & 1;
+}
+
+SEC("syscall")
+__description("source lines on both sides of a branch, at level 2")
+__success __log_level(2) __kfvm_whole_log
+int lines_branch(void *ctx)
+{
+	u32 a = bpf_get_prandom_u32();
+	int r;
+
+	if (a > 10)
+		r = 1;
+	else
+		r = 2;
+	return r;
+}
+
+u64 arr[4];
+
+SEC("syscall")
+__description("an error after several source lines, at level 1")
+__failure __log_level(1) __kfvm_whole_log __msg("invalid access to map value")
+int lines_error_late(void *ctx)
+{
+	u32 i = bpf_get_prandom_u32();
+	u64 *p;
+
+	if (i > 100)
+		return 0;
+	i *= 2;
+	p = &arr[0];
+	return p[i];
+}
+
+SEC("syscall")
+__description("an error on a branch's target: level 1 keeps the failing path only")
+__failure __log_level(1) __kfvm_whole_log __msg("unbounded memory access")
+int lines_error_after_branch(void *ctx)
+{
+	u32 a = bpf_get_prandom_u32();
+	u32 b = a >> 1;
+
+	if (a & 1)
+		return arr[b];
+	return 1;
+}
+
+SEC("syscall")
+__description("an error after a loop, at level 1")
+__failure __log_level(1) __kfvm_whole_log __msg("unbounded min value is not allowed")
+int lines_error_after_loop(void *ctx)
+{
+	u64 s = 0;
+	u32 i;
+
+#pragma clang loop unroll(disable)
+	for (i = 0; i < 3; i++)
+		s += arr[i];
+	return arr[s];
+}
+
+SEC("syscall")
+__description("an error on a path explored after a safe one, at level 1")
+__failure __log_level(1) __kfvm_whole_log __msg("unbounded memory access")
+int lines_error_second_path(void *ctx)
+{
+	u32 a = bpf_get_prandom_u32();
+	u32 b = a >> 1;
+
+	if (a & 1) {
+		arr[1] = a;
+		return 2;
+	}
+	if (a & 2)
+		return arr[b];
+	return 1;
+}
+
+static __noinline int add_twice(int x)
+{
+	int y = x + 1;
+
+	return y + x;
+}
+
+SEC("syscall")
+__description("a static subprogram's lines between the caller's, at level 2")
+__success __log_level(2) __kfvm_whole_log
+int lines_subprog(void *ctx)
+{
+	int a = bpf_get_prandom_u32() & 7;
+
+	a = add_twice(a);
+	return a & 1;
+}
+
+__noinline int global_half(unsigned int x)
+{
+	return x / 2;
+}
+
+SEC("syscall")
+__description("a global function verified in its own pass, at level 2")
+__success __log_level(2) __kfvm_whole_log
+int lines_global(void *ctx)
+{
+	int a = bpf_get_prandom_u32() & 15;
+
+	return global_half(a) & 1;
+}
+
+SEC("syscall")
+__description("a bounded loop's lines, once per iteration, at level 2")
+__success __log_level(2) __kfvm_whole_log
+int lines_loop(void *ctx)
+{
+	int i, s = 0;
+
+	for (i = 0; i < 3; i++)
+		s += i;
+	return s;
+}
+
+SEC("syscall")
+__description("a loop that never ends: the source line before infinite loop detected")
+__failure __log_level(1) __kfvm_whole_log __msg("infinite loop detected")
+int lines_infinite_loop(void *ctx)
+{
+	volatile int x = 0;
+
+	while (x == 0)
+		;
+	return 0;
+}
