@@ -244,7 +244,9 @@ fn log_path(path: &Path, spec: &Spec) -> PathBuf {
 }
 
 /// A log as kept in a golden file: map addresses (`0xffff` and 12 more hex digits, the kernel's
-/// `lddw` of a map) and the verification time vary from load to load.
+/// `lddw` of a map) and the verification time vary from load to load, and a kfunc's BTF id
+/// (`call bpf_task_acquire#65909`) is its id in the kernel's BTF or in the model's
+/// (`call bpf_task_acquire#KFUNC`).
 fn normalize_log(log: &str) -> String {
     let mut out = String::with_capacity(log.len());
     for line in log.lines() {
@@ -252,7 +254,29 @@ fn normalize_log(log: &str) -> String {
             out.push_str("verification time N usec\n");
             continue;
         }
-        let mut rest = line;
+        let kfunc_id = line.find(") call ").and_then(|p| {
+            let call = &line[p + 7..];
+            let hash = call.find('#')?;
+            let digits =
+                call[hash + 1..].find(|c: char| !c.is_ascii_digit()).unwrap_or(call.len() - hash - 1);
+            let name = &call[..hash];
+            let is_kfunc = digits > 0 && kfvm::isa::disasm::helper_id(name).is_none() && !name.contains(' ');
+            is_kfunc.then(|| (p + 7 + hash + 1, p + 7 + hash + 1 + digits))
+        });
+        let line = match kfunc_id {
+            // The state after the instruction is aligned on the instruction's length: one space.
+            Some((a, b)) => match line[b..].trim_start().starts_with(';') {
+                true => format!("{}KFUNC {}", &line[..a], line[b..].trim_start()),
+                false => format!("{}KFUNC{}", &line[..a], &line[b..]),
+            },
+            None => line.to_string(),
+        };
+        // A tracing argument's type id in the kernel's BTF or the model's.
+        let line = match (line.find(" has btf_id "), line.find(" type STRUCT ")) {
+            (Some(a), Some(b)) if a < b => format!("{} has btf_id ID{}", &line[..a], &line[b..]),
+            _ => line,
+        };
+        let mut rest = line.as_str();
         while let Some(p) = rest.find("0xffff") {
             out.push_str(&rest[..p]);
             let tail = &rest[p..];
@@ -541,10 +565,14 @@ fn summary(cases: &[(PathBuf, Spec)]) -> Result<(), Failed> {
             if k == f {
                 logs_eq += 1;
             } else {
-                let line = k.lines().zip(f.lines()).position(|(a, b)| a != b).unwrap_or(0) + 1;
+                let (kl, fl): (Vec<&str>, Vec<&str>) = (k.lines().collect(), f.lines().collect());
+                let at = kl.iter().zip(fl.iter()).position(|(a, b)| a != b).unwrap_or(kl.len().min(fl.len()));
                 diffs.push(format!(
-                    "{id}: level-{} log differs from the kernel's at line {line}",
-                    spec.log_level
+                    "{id}: level-{} log differs from the kernel's at line {}:\n    kernel: {}\n    kfvm:   {}",
+                    spec.log_level,
+                    at + 1,
+                    kl.get(at).unwrap_or(&"<end>"),
+                    fl.get(at).unwrap_or(&"<end>")
                 ));
             }
         }

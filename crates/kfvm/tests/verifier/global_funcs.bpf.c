@@ -36,7 +36,7 @@ __noinline int global_ctx_len(struct __sk_buff *skb)
 
 SEC("syscall")
 __description("a global function of scalars")
-__success __retval(5) __log_level(2)
+__success __retval(5) __log_level(2) __kfvm_whole_log
 __msg("Func#1 ('global_add') is global and assumed valid.")
 int call_global_scalars(void *ctx)
 {

@@ -32,7 +32,7 @@ int stack_var_index_unbounded(void *ctx)
 
 SEC("syscall")
 __description("a pointer spilled and filled keeps its type")
-__success __retval(0) __log_level(2)
+__success __retval(0) __log_level(2) __kfvm_whole_log
 __msg("fp-8=map_value")
 int spill_fill_pointer(void *ctx)
 {
