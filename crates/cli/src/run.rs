@@ -178,6 +178,10 @@ fn finish_test_run(
     }
     let r = rt.test_run(prog, args, data, repeat).map_err(|e| e.to_string())?;
     let retval = r.retval as u32;
+    let mode = match rt.prog(prog).map(|i| &rt.progs()[i].mode) {
+        Some(Mode::Verified) => "verified",
+        _ => "checked",
+    };
     if json {
         let trace: Vec<String> = rt.take_trace().iter().map(|l| js(l)).collect();
         let out = match &r.data_out {
@@ -185,14 +189,14 @@ fn finish_test_run(
             None => "null".into(),
         };
         println!(
-            "{{\"retval\": {retval}, \"duration_ns\": {}, \"repeat\": {}, \"data_out\": {out}, \"printk\": [{}]}}",
+            "{{\"retval\": {retval}, \"duration_ns\": {}, \"repeat\": {}, \"mode\": \"{mode}\", \"data_out\": {out}, \"printk\": [{}]}}",
             r.duration_ns,
             repeat.max(1),
             trace.join(", ")
         );
     } else {
         println!("retval: {retval}");
-        println!("duration: {} ns (average of {})", r.duration_ns, repeat.max(1));
+        println!("duration: {} ns (average of {}, {mode} mode)", r.duration_ns, repeat.max(1));
         if let Some(d) = &r.data_out {
             println!("data_out: {}", hex(d));
         }

@@ -71,7 +71,7 @@ fn test_run_prints_retval_and_duration() {
     assert!(ok, "{err}");
     assert!(out.starts_with("bpf_task_from_pid(100) found nginx\n"), "{out}");
     assert!(out.contains("retval: 0\nduration: "), "{out}");
-    assert!(out.contains(" ns (average of 5)\n"), "{out}");
+    assert!(out.contains(" ns (average of 5, verified mode)\n"), "{out}");
     let (ok, out, err) = kfvm(&[
         "test-run",
         obj,
@@ -85,6 +85,7 @@ fn test_run_prints_retval_and_duration() {
     ]);
     assert!(ok, "{err}");
     assert!(out.starts_with("{\"retval\": 4294967294, \"duration_ns\": "), "{out}");
+    assert!(out.contains(", \"mode\": \"verified\", "), "{out}");
     assert!(out.trim_end().ends_with("\"printk\": []}"), "{out}");
     let obj = "crates/runtime/tests/progs/retval.bpf.o";
     let (ok, out, err) = kfvm(&["test-run", obj, "--prog", "iter_num_sum", "--model", model, "--json"]);
