@@ -68,6 +68,27 @@ fn log_level_prints_the_log_before_the_verdict() {
 }
 
 #[test]
+fn log_levels_1_and_2_show_source_lines_before_their_instructions() {
+    for level in ["1", "2"] {
+        let (code, out, _) = verify(&["--prog", "bad", "--log-level", level]);
+        assert_eq!(code, 1, "{out}");
+        // The kernel's verbose_linfo(): the line's text left-trimmed, the file's base name, the
+        // line number, printed once before the first instruction of the line.
+        for want in [
+            "; int bad(void *ctx) @ verify.bpf.c:38\n0: (b4) w1 = 0",
+            "; u32 key = 0; @ verify.bpf.c:40\n1: (63) *(u32 *)(r10 -4) = r1",
+            "; u64 *v = bpf_map_lookup_elem(&table, &key); @ verify.bpf.c:41\n4: (18) r1 = ",
+            "; *v += 1; @ verify.bpf.c:43\n7: (79) r1 = *(u64 *)(r0 +0)\nR0 invalid mem access 'map_value_or_null'\n",
+        ] {
+            assert!(out.contains(want), "level {level}: no `{want}` in\n{out}");
+        }
+        assert_eq!(out.matches("@ verify.bpf.c:40").count(), 1, "{out}");
+    }
+    let (_, out, _) = verify(&["--prog", "bad"]);
+    assert!(!out.contains("@ verify.bpf.c"), "{out}");
+}
+
+#[test]
 fn json_has_one_object_per_program() {
     let (code, out, _) = verify(&["--json"]);
     assert_eq!(code, 1);
