@@ -152,3 +152,42 @@ int lines_infinite_loop(void *ctx)
 		;
 	return 0;
 }
+
+SEC("xdp")
+__description("a context access out of range after a few lines, at level 1")
+__failure __log_level(1) __kfvm_whole_log __msg("invalid bpf_context access")
+int lines_ctx_access(struct xdp_md *ctx)
+{
+	u32 len = ctx->data_end - ctx->data;
+
+	if (len < 14)
+		return XDP_DROP;
+	return ((u32 *)ctx)[40];
+}
+
+#define DEEP(n, m)						\
+	static __noinline int deep##n(int x)			\
+	{							\
+		return deep##m(x + bpf_get_prandom_u32()) + 1;	\
+	}
+
+static __noinline int deep0(int x)
+{
+	return x + 1;
+}
+DEEP(1, 0)
+DEEP(2, 1)
+DEEP(3, 2)
+DEEP(4, 3)
+DEEP(5, 4)
+DEEP(6, 5)
+DEEP(7, 6)
+DEEP(8, 7)
+
+SEC("syscall")
+__description("calls nested nine deep: the call stack is too deep, at level 1")
+__failure __log_level(1) __kfvm_whole_log __msg("the call stack of 9 frames is too deep")
+int lines_deep_calls(void *ctx)
+{
+	return deep8(1);
+}
