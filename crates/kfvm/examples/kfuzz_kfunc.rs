@@ -16,7 +16,8 @@
 //! missing from kfvm's log, or (LEVEL 2) a different `processed N insns`; each program kfvm accepts
 //! also runs once in the interpreter's checked mode, where a fault is a disagreement too. Each
 //! disagreeing program is written to OUTDIR (default `/tmp/kfuzz_kfunc`) as `fN.bpf.c` with both
-//! logs (every program with `KFUZZ_KEEP_ALL=1`), and the totals are printed at the end.
+//! logs (every program with `KFUZZ_KEEP_ALL=1`), and the totals are printed at the end. With
+//! `KFUZZ_SRC=FILE.bpf.c` the programs of that file are compared instead (to minimise a case).
 
 use kfvm::kernel::{ArgSpec, Kernel, KernelConfig, ModelSpec};
 use kfvm::runtime::{LoadOptions, Runtime};
@@ -373,7 +374,7 @@ impl Gen {
     }
 
     fn stmt(&mut self, depth: u32) {
-        let r = self.rng.below(100);
+        let r = self.rng.below(116);
         match r {
             0..=24 => self.acquire(depth),
             25..=44 => {
@@ -418,12 +419,32 @@ impl Gen {
                 }
             }
             61..=67 if depth < 3 && self.rcu == 0 => {
-                // An RCU read section.
+                // An RCU read section; a pointer walked inside it may be used after it.
+                let esc = self.rng.pct(30).then(|| self.fresh("r"));
+                if let Some(r) = &esc {
+                    self.line(&format!("struct task_struct *{r};"));
+                }
                 self.line("bpf_rcu_read_lock();");
                 self.rcu += 1;
+                if let Some(r) = &esc {
+                    let t = self.task_expr();
+                    let f = *self.rng.pick(&["real_parent", "group_leader"]);
+                    self.line(&format!("{r} = {t}->{f};"));
+                }
                 let n = 1 + self.rng.below(4) as u32;
                 self.block(depth + 1, n);
                 self.rcu -= 1;
+                if let Some(r) = &esc {
+                    match self.rng.below(3) {
+                        0 => self.line(&format!("s += {r}->pid;")),
+                        1 => self.line(&format!("s += bpf_cpumask_weight({r}->cpus_ptr);")),
+                        _ => {
+                            let a = self.fresh("t");
+                            self.line(&format!("struct task_struct *{a} = bpf_task_acquire({r});"));
+                            self.line(&format!("if ({a}) bpf_task_release({a});"));
+                        }
+                    }
+                }
                 if self.rng.pct(97) {
                     self.line("bpf_rcu_read_unlock();");
                 } else if self.rng.pct(50) {
@@ -512,6 +533,76 @@ impl Gen {
                 } else {
                     self.line(&format!("s += gsub_task({t});"));
                 }
+            }
+            100..=102 => {
+                // bpf_loop() with a callback using kfuncs.
+                let cb = *self.rng.pick(&["cb_task", "cb_acquire", "cb_cgroup", "cb_cpumask", "cb_leak"]);
+                // Not a constant 0: the live 6.18.44 kernel then never visits the callback,
+                // removes it as dead code and, when it was the last subprogram, fails the load
+                // with "verifier bug: No program to jit at insn N (subprog < 0)" (jit_subprogs()).
+                let n = 1 + self.rng.below(4);
+                self.line(&format!("s += bpf_loop({n}, {cb}, &s, 0);"));
+            }
+            103..=104 => {
+                // A probe read of a field.
+                let t = self.task_expr();
+                let x = self.fresh("x");
+                self.line(&format!("int {x} = 0;"));
+                self.line(&format!("bpf_probe_read_kernel(&{x}, sizeof({x}), &{t}->pid);"));
+                self.line(&format!("s += {x};"));
+            }
+            105..=106 => {
+                // More cpumask kfuncs.
+                let (a, b) = (self.cpumask_expr(), self.cpumask_expr());
+                match self.rng.below(3) {
+                    0 => self.line(&format!("s += bpf_cpumask_first_and({a}, {b});")),
+                    1 => self.line(&format!("s += bpf_cpumask_any_distribute({a});")),
+                    _ => self.line(&format!("s += bpf_cpumask_any_and_distribute({a}, {b});")),
+                }
+            }
+            107..=109 => {
+                // A pointer spilled to the stack and filled back.
+                let kind = *self.rng.pick(&[Kind::Task, Kind::Cgroup, Kind::Cpumask]);
+                if let Some(v) = self.var_of(kind, 3) {
+                    let sl = self.fresh("sl");
+                    self.line(&format!("{} *volatile {sl} = {v};", kind.ctype()));
+                    match kind {
+                        Kind::Task => self.line(&format!("s += {sl}->pid;")),
+                        Kind::Cgroup => self.line(&format!("s += {sl}->level;")),
+                        Kind::Cpumask => self.line(&format!("bpf_cpumask_set_cpu(0, {sl});")),
+                    }
+                }
+            }
+            110..=112 => {
+                // Two pointers of different trust merged.
+                let (a, b) = (self.task_expr(), self.task_expr());
+                let x = self.fresh("x");
+                let k = self.rng.below(50);
+                self.line(&format!("struct task_struct *{x} = {a};"));
+                self.line(&format!("if (s > {k}) {x} = {b};"));
+                match self.rng.below(3) {
+                    0 => self.line(&format!("s += {x}->pid;")),
+                    1 => self.line(&format!("s += bpf_cpumask_test_cpu(0, {x}->cpus_ptr);")),
+                    _ => {
+                        let a = self.fresh("t");
+                        self.line(&format!("struct task_struct *{a} = bpf_task_acquire({x});"));
+                        self.line(&format!("if ({a}) bpf_task_release({a});"));
+                    }
+                }
+            }
+            113 if self.has_map => {
+                // A kptr loaded and acquired inside an RCU section.
+                if self.rcu == 0 {
+                    self.line("bpf_rcu_read_lock();");
+                }
+                let k = self.fresh("k");
+                let a = self.fresh("t");
+                self.line(&format!("struct task_struct *{k} = v->t;"));
+                self.line(&format!("struct task_struct *{a} = {k} ? bpf_task_acquire({k}) : NULL;"));
+                if self.rcu == 0 {
+                    self.line("bpf_rcu_read_unlock();");
+                }
+                self.line(&format!("if ({a}) {{ s += {a}->pid; bpf_task_release({a}); }}"));
             }
             _ => {
                 let e = self.scalar_expr();
@@ -722,6 +813,55 @@ __noinline long gsub_task(struct task_struct *t __arg_trusted)
 {
 	return t->tgid;
 }
+
+static long cb_task(u64 i, void *c)
+{
+	*(long *)c += bpf_get_current_task_btf()->pid;
+	return 0;
+}
+
+static long cb_acquire(u64 i, void *c)
+{
+	struct task_struct *t = bpf_task_from_pid(i);
+
+	if (t) {
+		*(long *)c += t->tgid;
+		bpf_task_release(t);
+	}
+	return 0;
+}
+
+static long cb_cgroup(u64 i, void *c)
+{
+	struct cgroup *g = bpf_cgroup_from_id(i);
+
+	if (!g)
+		return 1;
+	*(long *)c += g->level;
+	bpf_cgroup_release(g);
+	return 0;
+}
+
+static long cb_cpumask(u64 i, void *c)
+{
+	struct bpf_cpumask *m = bpf_cpumask_create();
+
+	if (!m)
+		return 1;
+	bpf_cpumask_set_cpu(i, m);
+	*(long *)c += bpf_cpumask_weight((const struct cpumask *)m);
+	bpf_cpumask_release(m);
+	return 0;
+}
+
+static long cb_leak(u64 i, void *c)
+{
+	struct task_struct *t = bpf_task_from_pid(i);
+
+	if (t && i > 2)
+		bpf_task_release(t);
+	return 0;
+}
 "#;
 
 /// The C text of program `seed` (a function named `f<seed>`).
@@ -848,6 +988,8 @@ struct Tally {
     disagree: u32,
     /// The kernel's last error lines (digits dropped), counted.
     reasons: std::collections::BTreeMap<String, u32>,
+    /// Why the runtime could not load an accepted program (no checked run), counted.
+    run_skips: std::collections::BTreeMap<String, u32>,
 }
 
 fn main() {
@@ -866,18 +1008,25 @@ fn main() {
     let mkernel = Kernel::from_spec(&model, KernelConfig::small()).expect("kernel model");
     let mut t = Tally::default();
     const BATCH: u64 = 40;
+    // KFUZZ_SRC=FILE.bpf.c: compare the programs of that file instead (for minimising).
+    let replay = std::env::var("KFUZZ_SRC").ok();
+    let (first, count) = if replay.is_some() { (0, 1) } else { (first, count) };
     let mut start = first;
     while start < first + count {
         let end = (start + BATCH).min(first + count);
         let mut src = String::from(HEADER);
         let mut progs = Vec::new();
-        for seed in start..end {
-            let (text, kind) = program(seed);
-            src.push('\n');
-            src.push_str(&text);
-            progs.push((seed, text, kind));
+        if let Some(f) = &replay {
+            src = std::fs::read_to_string(f).expect("KFUZZ_SRC");
+        } else {
+            for seed in start..end {
+                let (text, kind) = program(seed);
+                src.push('\n');
+                src.push_str(&text);
+                progs.push((format!("f{seed}"), text, kind));
+            }
+            t.generated += (end - start) as u32;
         }
-        t.generated += (end - start) as u32;
         let cfile = outdir.join(format!("batch{start}.bpf.c"));
         let ofile = outdir.join(format!("batch{start}.bpf.o"));
         std::fs::write(&cfile, &src).expect("write");
@@ -886,7 +1035,9 @@ fn main() {
             start = end;
             continue;
         }
-        t.compiled += (end - start) as u32;
+        if replay.is_none() {
+            t.compiled += (end - start) as u32;
+        }
         let bytes = std::fs::read(&ofile).expect("object");
         let fname = ofile.file_name().unwrap().to_string_lossy().into_owned();
         let linked = match verifier.link(&bytes, &fname) {
@@ -897,10 +1048,24 @@ fn main() {
                 continue;
             }
         };
+        if replay.is_some() {
+            for p in &linked.programs {
+                let kind = if p.section.starts_with("tp_btf") {
+                    ProgKind::TpBtf
+                } else if p.section.starts_with("syscall") {
+                    ProgKind::Syscall
+                } else {
+                    ProgKind::Tc
+                };
+                progs.push((p.name.clone(), String::new(), kind));
+            }
+            t.generated += progs.len() as u32;
+            t.compiled += progs.len() as u32;
+        }
         let live =
             kernel_ok.as_ref().ok().and_then(|_| kfvm_oracle::object::link_for_kernel(&bytes, &fname).ok());
-        for (seed, text, kind) in &progs {
-            let name = format!("f{seed}");
+        for (name, text, kind) in &progs {
+            let name = name.clone();
             let Some(p) = linked.program(&name) else { continue };
             let opts = VerifyOptions { file_name: fname.clone(), log_level: level, ..Default::default() };
             let v = verifier.verify_program(&linked, p, &opts);
@@ -995,7 +1160,8 @@ fn main() {
                         }
                     }
                     Err(e) => {
-                        let _ = e;
+                        let key: String = e.to_string().chars().filter(|c| !c.is_ascii_digit()).collect();
+                        *t.run_skips.entry(key).or_default() += 1;
                     }
                 }
             }
@@ -1023,6 +1189,9 @@ fn main() {
     reasons.sort_by(|a, b| b.1.cmp(a.1));
     for (r, n) in reasons {
         println!("{n:6}  {r}");
+    }
+    for (r, n) in &t.run_skips {
+        println!("{n:6}  not run: {r}");
     }
     println!(
         "{} programs generated, {} compiled; kernel accepted {}, rejected {}, load errors {}; \
