@@ -3,7 +3,8 @@
 //! with clang-19).
 //!
 //! Program `N` (for N in FIRST..FIRST+COUNT) is random BPF C built from seed N: a
-//! `tp_btf/task_newtask`, `syscall` or `tc` program mixing task, cgroup and cpumask kfuncs
+//! `tp_btf/task_newtask`, `tp_btf/sched_process_fork`, `tp_btf/cgroup_mkdir`, `syscall` or `tc`
+//! program mixing task, cgroup and cpumask kfuncs
 //! (acquire/release, `bpf_task_from_pid`, `bpf_cgroup_from_id`/`_ancestor`/`_acquire`,
 //! `bpf_cpumask_create`/`set_cpu`/`test_cpu`/...), RCU read sections, walks of BTF pointers
 //! (`task->real_parent`, `->group_leader`, `->cpus_ptr`, `->cgroups->dfl_cgrp`, `cgrp->kn`,
@@ -99,9 +100,46 @@ struct Var {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ProgKind {
+    /// `tp_btf/task_newtask`.
     TpBtf,
+    /// `tp_btf/sched_process_fork`.
+    Fork,
+    /// `tp_btf/cgroup_mkdir`.
+    Mkdir,
     Syscall,
     Tc,
+}
+
+impl ProgKind {
+    /// The trusted task arguments.
+    fn task_args(self) -> &'static [&'static str] {
+        match self {
+            ProgKind::TpBtf => &["task"],
+            ProgKind::Fork => &["parent", "child"],
+            _ => &[],
+        }
+    }
+
+    fn of_section(sec: &str) -> ProgKind {
+        match sec {
+            "tp_btf/task_newtask" => ProgKind::TpBtf,
+            "tp_btf/sched_process_fork" => ProgKind::Fork,
+            "tp_btf/cgroup_mkdir" => ProgKind::Mkdir,
+            s if s.starts_with("syscall") => ProgKind::Syscall,
+            _ => ProgKind::Tc,
+        }
+    }
+
+    /// The checked run's arguments.
+    fn run_args(self) -> Vec<ArgSpec> {
+        let a: &[&str] = match self {
+            ProgKind::TpBtf => &["task:100", "0"],
+            ProgKind::Fork => &["task:1", "task:100"],
+            ProgKind::Mkdir => &["cgroup:1", "0"],
+            _ => &[],
+        };
+        a.iter().map(|x| ArgSpec::parse(x).expect("argument spec")).collect()
+    }
 }
 
 struct Gen {
@@ -151,16 +189,20 @@ impl Gen {
 
     /// A task expression (not a fresh reference).
     fn task_expr(&mut self) -> String {
+        let arg = if self.kind.task_args().is_empty() {
+            "bpf_get_current_task_btf()".to_string()
+        } else {
+            self.rng.pick(self.kind.task_args()).to_string()
+        };
         let base = match self.rng.below(6) {
-            0 | 1 if self.kind == ProgKind::TpBtf => "task".to_string(),
+            0 | 1 => arg,
             2 | 3 => match self.var_of(Kind::Task, 5) {
                 Some(v) => v,
-                None if self.kind == ProgKind::TpBtf => "task".into(),
-                None => "bpf_get_current_task_btf()".into(),
+                None => arg,
             },
             _ => {
-                if self.kind == ProgKind::TpBtf && self.rng.pct(50) {
-                    "task".into()
+                if self.rng.pct(50) {
+                    arg
                 } else {
                     "bpf_get_current_task_btf()".into()
                 }
@@ -184,6 +226,9 @@ impl Gen {
     }
 
     fn cgroup_expr(&mut self) -> String {
+        if self.kind == ProgKind::Mkdir && self.rng.pct(40) {
+            return if self.rng.pct(80) { "cgrp".into() } else { "cgrp->dom_cgrp".into() };
+        }
         match self.rng.below(5) {
             0 | 1 => {
                 if let Some(v) = self.var_of(Kind::Cgroup, 5) {
@@ -923,9 +968,11 @@ static long cb_leak(u64 i, void *c)
 /// The C text of program `seed` (a function named `f<seed>`).
 fn program(seed: u64) -> (String, ProgKind) {
     let mut rng = Rng::new(seed);
-    let kind = match rng.below(10) {
-        0..=4 => ProgKind::TpBtf,
-        5..=7 => ProgKind::Syscall,
+    let kind = match rng.below(12) {
+        0..=3 => ProgKind::TpBtf,
+        4 => ProgKind::Fork,
+        5 => ProgKind::Mkdir,
+        6..=9 => ProgKind::Syscall,
         _ => ProgKind::Tc,
     };
     let has_map = rng.pct(40);
@@ -945,6 +992,14 @@ fn program(seed: u64) -> (String, ProgKind) {
         ProgKind::TpBtf => {
             g.line("SEC(\"tp_btf/task_newtask\")");
             g.line(&format!("int BPF_PROG(f{seed}, struct task_struct *task, u64 clone_flags)"));
+        }
+        ProgKind::Fork => {
+            g.line("SEC(\"tp_btf/sched_process_fork\")");
+            g.line(&format!("int BPF_PROG(f{seed}, struct task_struct *parent, struct task_struct *child)"));
+        }
+        ProgKind::Mkdir => {
+            g.line("SEC(\"tp_btf/cgroup_mkdir\")");
+            g.line(&format!("int BPF_PROG(f{seed}, struct cgroup *cgrp, const char *path)"));
         }
         ProgKind::Syscall => {
             g.line("SEC(\"syscall\")");
@@ -1106,13 +1161,7 @@ fn main() {
         };
         if replay.is_some() {
             for p in &linked.programs {
-                let kind = if p.section.starts_with("tp_btf") {
-                    ProgKind::TpBtf
-                } else if p.section.starts_with("syscall") {
-                    ProgKind::Syscall
-                } else {
-                    ProgKind::Tc
-                };
+                let kind = ProgKind::of_section(&p.section);
                 progs.push((p.name.clone(), String::new(), kind));
             }
             t.generated += progs.len() as u32;
@@ -1202,12 +1251,7 @@ fn main() {
                     &LoadOptions { no_verify: true, only },
                 ) {
                     Ok(rt) => {
-                        let args: Vec<ArgSpec> = match kind {
-                            ProgKind::TpBtf => {
-                                vec![ArgSpec::parse("task:100").unwrap(), ArgSpec::parse("0").unwrap()]
-                            }
-                            _ => Vec::new(),
-                        };
+                        let args = kind.run_args();
                         let data = (*kind == ProgKind::Tc).then(|| vec![0u8; 64]);
                         t.runs += 1;
                         if let Err(e) = rt.test_run(&name, &args, data.as_deref(), 1) {
