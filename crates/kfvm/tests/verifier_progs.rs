@@ -21,8 +21,9 @@
 //!
 //! Programs tagged `__kfvm_whole_log` have their whole log compared: kfvm's log at the
 //! program's `__log_level` (hints off) must equal `FILE/PROG.log` next to the object (the
-//! kernel's log, map addresses normalised), and so must the kernel's; `BLESS=1` rewrites the
-//! `.log` files from the kernel's log.
+//! kernel's log, map addresses and kfunc BTF ids normalised, instructions CO-RE relocated
+//! differently for the live kernel printed as linked against the model), and so must the
+//! kernel's; `BLESS=1` rewrites the `.log` files from the kernel's log.
 //!
 //! `summary::agreement` prints kfvm's agreement with the kernel over the corpus: verdicts, the
 //! kernel-confirmed `__msg` lines found in kfvm's log, and how many level-1/2 logs are identical.
@@ -294,6 +295,58 @@ fn normalize_log(log: &str) -> String {
     out
 }
 
+/// The kernel's log of `spec`'s program with the instructions CO-RE relocated differently for
+/// the live kernel (`task_struct` fields: the model's layout is not the kernel's) printed as
+/// linked against the model, so it compares with kfvm's. Calls are left alone (a kfunc's BTF id
+/// is normalised by [`normalize_log`]); values derived from such offsets are not rewritten.
+fn kernel_log_as_model(path: &Path, spec: &Spec, log: &str) -> Result<String, Failed> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let kernel = kfvm_oracle::object::link_for_kernel(&bytes, &spec.file)?;
+    let model = link_model(path)?;
+    let (Some(k), Some(m)) = (kernel.program(&spec.name), model.program(&spec.name)) else {
+        return Err(format!("{}: not linked", spec.name).into());
+    };
+    if k.insns.len() != m.insns.len() {
+        return Ok(log.to_string());
+    }
+    let mut texts = std::collections::HashMap::new();
+    for (i, (ki, mi)) in k.insns.iter().zip(&m.insns).enumerate() {
+        if ki != mi && ki.code != 0x85 {
+            let text = |insns: &[kfvm::isa::RawInsn]| kfvm::verifier::print::insn_text(insns, i, true);
+            texts.insert(i, (text(&k.insns), text(&m.insns)));
+        }
+    }
+    if texts.is_empty() {
+        return Ok(log.to_string());
+    }
+    let mut out = String::with_capacity(log.len());
+    for line in log.lines() {
+        let t = line.trim_start();
+        let idx = t.find(": ").and_then(|p| t[..p].parse::<usize>().ok());
+        match idx.and_then(|i| texts.get(&i)) {
+            Some((kt, mt)) if line.contains(kt.as_str()) => {
+                let at = line.find(kt.as_str()).unwrap_or(0);
+                let rest = &line[at + kt.len()..];
+                out.push_str(&line[..at]);
+                out.push_str(mt);
+                // The state after the instruction is aligned on its length (print_insn_state).
+                match rest.trim_start().starts_with(';') {
+                    true => {
+                        let pos = at + mt.len() + 1;
+                        let width = (pos + 4).max(40).next_multiple_of(8) - pos - 1;
+                        out.push_str(&" ".repeat(width));
+                        out.push_str(rest.trim_start());
+                    }
+                    false => out.push_str(rest),
+                }
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
 /// `Err` showing the first line where `got` (`who`'s normalised log) differs from `want`.
 fn same_log(want: &str, got: &str, who: &str, golden: &Path) -> Result<(), Failed> {
     if want == got {
@@ -400,7 +453,7 @@ fn check_kernel(path: &Path, spec: &Spec) -> Result<(), Failed> {
         .map_err(|e| format!("the kernel's log: {e}:\n{log}"))?;
     if spec.whole_log {
         let golden = log_path(path, spec);
-        let norm = normalize_log(log);
+        let norm = normalize_log(&kernel_log_as_model(path, spec, log)?);
         if std::env::var("BLESS").is_ok_and(|v| v == "1") {
             if let Some(dir) = golden.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -561,7 +614,8 @@ fn summary(cases: &[(PathBuf, Spec)]) -> Result<(), Failed> {
         }
         if spec.log_level & 3 != 0 {
             logs_n += 1;
-            let (k, f) = (normalize_log(&l.loaded.log), kfvm_whole_log(&linked, spec)?);
+            let k = normalize_log(&kernel_log_as_model(path, spec, &l.loaded.log)?);
+            let f = kfvm_whole_log(&linked, spec)?;
             if k == f {
                 logs_eq += 1;
             } else {

@@ -4,6 +4,7 @@
 #include "vmlinux.h"
 #include "kfvm_uapi.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "kfvm_misc.h"
 
 char _license[] SEC("license") = "GPL";
@@ -190,4 +191,17 @@ __failure __log_level(1) __kfvm_whole_log __msg("the call stack of 9 frames is t
 int lines_deep_calls(void *ctx)
 {
 	return deep8(1);
+}
+
+SEC("tp_btf/task_newtask")
+__description("task_struct fields (CO-RE offsets the model and the kernel place apart), at level 2")
+__success __log_level(2) __kfvm_whole_log
+__kfvm_run_arg("task:100") __kfvm_run_arg("0")
+int BPF_PROG(lines_task_fields, struct task_struct *task, u64 clone_flags)
+{
+	int pid = task->pid;
+
+	if (pid == 1)
+		return task->tgid;
+	return 0;
 }
