@@ -119,6 +119,34 @@ extern "C" fn map_lookup_percpu_elem(ctx: &mut CallCtx, map: u64, key: u64, cpu:
     m.lookup_percpu(k, cpu as u32)
 }
 
+extern "C" fn map_push_elem(ctx: &mut CallCtx, map: u64, value: u64, flags: u64, _: u64, _: u64) -> u64 {
+    let (_, ext) = run!(ctx, "bpf_map_push_elem");
+    let m = map_arg!(ctx, ext, "bpf_map_push_elem", map);
+    let v = mem_arg!(ctx, "bpf_map_push_elem", value, m.spec().value_size as u64);
+    neg(m.push(v, flags))
+}
+
+/// `bpf_map_pop_elem` (`delete`) and `bpf_map_peek_elem`: the value goes to `value`.
+fn map_pop(ctx: &mut CallCtx, name: &str, map: u64, value: u64, delete: bool) -> u64 {
+    let (_, ext) = run!(ctx, "bpf_map_pop_elem");
+    let Some(m) = map_of(ext, map) else { return fail(ctx, name, format!("{map:#x} is not a map")) };
+    let size = m.spec().value_size as u64;
+    if !ctx.can_access(value, size, true) {
+        return fail(ctx, name, format!("{size} bytes at {value:#x} are not writable"));
+    }
+    // SAFETY: `size` writable bytes of the run's memory (checked above).
+    let out = unsafe { std::slice::from_raw_parts_mut(value as *mut u8, size as usize) };
+    neg(m.pop(out, delete))
+}
+
+extern "C" fn map_pop_elem(ctx: &mut CallCtx, map: u64, value: u64, _: u64, _: u64, _: u64) -> u64 {
+    map_pop(ctx, "bpf_map_pop_elem", map, value, true)
+}
+
+extern "C" fn map_peek_elem(ctx: &mut CallCtx, map: u64, value: u64, _: u64, _: u64, _: u64) -> u64 {
+    map_pop(ctx, "bpf_map_peek_elem", map, value, false)
+}
+
 /// A probe read: `size` bytes from `src` if the run may read them, else the destination is
 /// zeroed and `-EFAULT` returned (`bpf_probe_read_kernel`). User memory: the model has none.
 fn probe_read(ctx: &mut CallCtx, name: &str, dst: u64, size: u64, src: u64, user: bool, str: bool) -> u64 {
@@ -533,6 +561,9 @@ pub const HELPERS: &[(i32, &str, HostFn)] = &[
     (42, "bpf_get_numa_node_id", get_numa_node_id),
     (45, "bpf_probe_read_str", probe_read_kernel_str),
     (80, "bpf_get_current_cgroup_id", get_current_cgroup_id),
+    (87, "bpf_map_push_elem", map_push_elem),
+    (88, "bpf_map_pop_elem", map_pop_elem),
+    (89, "bpf_map_peek_elem", map_peek_elem),
     (93, "bpf_spin_lock", spin_lock),
     (94, "bpf_spin_unlock", spin_unlock),
     (112, "bpf_probe_read_user", probe_read_user),

@@ -1,4 +1,4 @@
-//! Maps: array, hash, per-CPU array and hash, LRU hash, ring buffer, and global data (`.data`,
+//! Maps: array, hash, per-CPU array and hash, LRU hash, ring buffer, queue and stack, and global data (`.data`,
 //! `.rodata`, `.bss`, `.kconfig` as one-element arrays), with the kernel's semantics for
 //! programs and a byte-level API for the host.
 //!
@@ -14,7 +14,7 @@
 //! (`bpf_spin_lock`, `BPF_F_LOCK`).
 
 use kfvm_vm::Region;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -36,6 +36,10 @@ pub mod map_type {
     pub const LRU_PERCPU_HASH: u32 = MapType::LruPercpuHash.as_u32();
     /// `BPF_MAP_TYPE_RINGBUF`.
     pub const RINGBUF: u32 = MapType::Ringbuf.as_u32();
+    /// `BPF_MAP_TYPE_QUEUE`.
+    pub const QUEUE: u32 = MapType::Queue.as_u32();
+    /// `BPF_MAP_TYPE_STACK`.
+    pub const STACK: u32 = MapType::Stack.as_u32();
 }
 
 /// `BPF_NOEXIST`.
@@ -101,8 +105,15 @@ pub struct MapError {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
     Array,
-    Hash { lru: bool },
+    Hash {
+        lru: bool,
+    },
     RingBuf,
+    /// `BPF_MAP_TYPE_QUEUE` (`lifo` false) or `BPF_MAP_TYPE_STACK` (`lifo` true): no keys, values
+    /// copied in by push and out by pop/peek, never addressed by the program.
+    Queue {
+        lifo: bool,
+    },
 }
 
 /// Memory aligned to 8, zeroed.
@@ -141,6 +152,8 @@ pub struct Map {
     mem: Mem,
     index: Mutex<HashIndex>,
     ring: Option<Ring>,
+    /// The elements of a queue or stack map, oldest first.
+    queue: Mutex<VecDeque<Box<[u8]>>>,
     dtor: Arc<DtorFn>,
 }
 
@@ -166,6 +179,8 @@ impl Map {
             map_type::LRU_HASH => (Kind::Hash { lru: true }, false),
             map_type::LRU_PERCPU_HASH => (Kind::Hash { lru: true }, true),
             map_type::RINGBUF => (Kind::RingBuf, false),
+            map_type::QUEUE => (Kind::Queue { lifo: false }, false),
+            map_type::STACK => (Kind::Queue { lifo: true }, false),
             t => return Err(err(format!("map type {t} is not supported by kfvm"))),
         };
         let ncpus = if percpu { ncpus.max(1) as usize } else { 1 };
@@ -194,6 +209,16 @@ impl Map {
                 // mapping of the data pages makes it.
                 2 * spec.max_entries as usize
             }
+            Kind::Queue { .. } => {
+                // queue_stack_map_alloc_check(): no keys, and values without special fields.
+                if spec.key_size != 0 || spec.value_size == 0 {
+                    return Err(err("a queue or stack map has no keys and has values".into()));
+                }
+                if !spec.kptrs.is_empty() || spec.spin_lock.is_some() {
+                    return Err(err("a queue or stack map's values have no kptrs or spin locks".into()));
+                }
+                0
+            }
         };
         if bytes > 1 << 30 {
             return Err(err(format!("{bytes} bytes of storage is more than kfvm allocates for a map")));
@@ -210,7 +235,8 @@ impl Map {
             ..Default::default()
         };
         let ring = (kind == Kind::RingBuf).then(|| Ring::new(spec.max_entries));
-        Ok(Map { spec, kind, percpu, ncpus, vsize, ksize, mem, index: Mutex::new(index), ring, dtor })
+        let queue = Mutex::new(VecDeque::new());
+        Ok(Map { spec, kind, percpu, ncpus, vsize, ksize, mem, index: Mutex::new(index), ring, queue, dtor })
     }
 
     /// The map as created.
@@ -279,7 +305,7 @@ impl Map {
                 ix.stamp[slot as usize] = c;
                 Some(slot)
             }
-            Kind::RingBuf => None,
+            Kind::RingBuf | Kind::Queue { .. } => None,
         }
     }
 
@@ -375,6 +401,8 @@ impl Map {
         };
         match self.kind {
             Kind::RingBuf => -EINVAL,
+            // The syscall's update of a queue or stack map is a push.
+            Kind::Queue { .. } => self.push(value, flags),
             Kind::Array => {
                 let Some(i) = key.get(..4).map(|k| u32::from_ne_bytes(k.try_into().unwrap_or([0; 4]))) else {
                     return -EINVAL;
@@ -453,7 +481,7 @@ impl Map {
     /// `bpf_map_delete_elem`: 0 or a negative errno.
     pub fn delete(&self, key: &[u8]) -> i64 {
         match self.kind {
-            Kind::Array | Kind::RingBuf => -EINVAL,
+            Kind::Array | Kind::RingBuf | Kind::Queue { .. } => -EINVAL,
             Kind::Hash { .. } => {
                 let key = &key[..self.spec.key_size as usize];
                 let mut ix = self.index();
@@ -473,7 +501,7 @@ impl Map {
         let slot = match self.kind {
             Kind::Array => self.find(key)?,
             Kind::Hash { .. } => *self.index().slots.get(key.get(..self.spec.key_size as usize)?)?,
-            Kind::RingBuf => return None,
+            Kind::RingBuf | Kind::Queue { .. } => return None,
         };
         let mut out = Vec::new();
         for c in 0..self.ncpus {
@@ -495,14 +523,69 @@ impl Map {
                 v.sort();
                 v.into_iter().map(|(_, k)| k).collect()
             }
-            Kind::RingBuf => Vec::new(),
+            Kind::RingBuf | Kind::Queue { .. } => Vec::new(),
         }
+    }
+
+    /// `bpf_map_push_elem` (`queue_stack_map_push_elem`): appends a copy of `value`; with
+    /// `BPF_EXIST` a full map drops its oldest element to make room, else a full map refuses
+    /// with `-E2BIG`. 0 or a negative errno.
+    pub fn push(&self, value: &[u8], flags: u64) -> i64 {
+        if !matches!(self.kind, Kind::Queue { .. }) {
+            return -EINVAL;
+        }
+        if flags & BPF_NOEXIST != 0 || flags > BPF_EXIST {
+            return -EINVAL;
+        }
+        let Some(v) = value.get(..self.spec.value_size as usize) else { return -EINVAL };
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if q.len() >= self.spec.max_entries as usize {
+            if flags & BPF_EXIST == 0 {
+                return -E2BIG;
+            }
+            q.pop_front();
+        }
+        q.push_back(v.into());
+        0
+    }
+
+    /// `bpf_map_pop_elem` (`delete`) and `bpf_map_peek_elem`: copies the next element (a
+    /// queue's oldest, a stack's newest) into `out`; an empty map zeroes `out` and gives
+    /// `-ENOENT`. 0 or a negative errno.
+    pub fn pop(&self, out: &mut [u8], delete: bool) -> i64 {
+        let Kind::Queue { lifo } = self.kind else { return -EINVAL };
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let v = match (lifo, delete) {
+            (false, true) => q.pop_front(),
+            (true, true) => q.pop_back(),
+            (false, false) => q.front().cloned(),
+            (true, false) => q.back().cloned(),
+        };
+        match v {
+            Some(v) => {
+                let n = out.len().min(v.len());
+                out[..n].copy_from_slice(&v[..n]);
+                0
+            }
+            None => {
+                out.fill(0);
+                -ENOENT
+            }
+        }
+    }
+
+    /// The elements of a queue or stack map, oldest first (empty for other maps).
+    pub fn queue_elems(&self) -> Vec<Vec<u8>> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|v| v.to_vec()).collect()
     }
 
     /// The kptr field at `addr`, if `addr` is one of this map's values' kptr fields.
     pub fn is_kptr_field(&self, addr: u64) -> bool {
         let base = self.mem.base();
-        if addr < base || addr >= base + self.mem.len() as u64 || self.kind == Kind::RingBuf {
+        if addr < base
+            || addr >= base + self.mem.len() as u64
+            || matches!(self.kind, Kind::RingBuf | Kind::Queue { .. })
+        {
             return false;
         }
         let rel = (addr - base) as usize;
@@ -524,7 +607,10 @@ impl Map {
     pub fn spin_lock_at(&self, addr: u64) -> Option<SpinLock> {
         let l = self.spec.spin_lock? as usize;
         let base = self.mem.base();
-        if addr < base || addr + 4 > base + self.mem.len() as u64 || self.kind == Kind::RingBuf {
+        if addr < base
+            || addr + 4 > base + self.mem.len() as u64
+            || matches!(self.kind, Kind::RingBuf | Kind::Queue { .. })
+        {
             return None;
         }
         let rel = (addr - base) as usize;
@@ -561,7 +647,7 @@ impl Drop for Map {
                     }
                 }
             }
-            Kind::RingBuf => {}
+            Kind::RingBuf | Kind::Queue { .. } => {}
         }
     }
 }

@@ -52,6 +52,7 @@ fn kernel_arg(a: ArgType) -> (Base, u32) {
         ArgType::ConstMapPtr => (Base::ConstMapPtr, 0),
         ArgType::PtrToMapKey => (Base::PtrToMapKey, 0),
         ArgType::PtrToMapValue => (Base::PtrToMapValue, 0),
+        ArgType::PtrToUninitMapValue => (Base::PtrToMapValue, MEM_UNINIT | MEM_WRITE),
         ArgType::PtrToRdonlyMem { maybe_null } => {
             (Base::PtrToMem, MEM_RDONLY | if maybe_null { PTR_MAYBE_NULL } else { 0 })
         }
@@ -564,11 +565,14 @@ fn check_map_func_compatibility(env: &mut Env<'_>, map: u32, func_id: i32) -> Re
         map_type::RINGBUF => matches!(func_id, 130 | 131 | 134 | 198 | 199 | 200),
         map_type::ARRAY_OF_MAPS | map_type::HASH_OF_MAPS => func_id == 1,
         map_type::QUEUE | map_type::STACK => matches!(func_id, 87..=89),
+        map_type::BLOOM_FILTER => matches!(func_id, 87 | 89),
         _ => true,
     };
     let ok_func_side = match func_id {
         12 => m.map_type == map_type::PROG_ARRAY,
         130 | 131 | 134 | 198 | 199 | 200 => m.map_type == map_type::RINGBUF,
+        88 => matches!(m.map_type, map_type::QUEUE | map_type::STACK),
+        87 | 89 => matches!(m.map_type, map_type::QUEUE | map_type::STACK | map_type::BLOOM_FILTER),
         _ => true,
     };
     if !ok_map_side || !ok_func_side {

@@ -17,6 +17,9 @@ pub enum ArgType {
     PtrToMapKey,
     /// `ARG_PTR_TO_MAP_VALUE`: memory of the map's value size.
     PtrToMapValue,
+    /// `ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE`: memory of the map's value size that the
+    /// helper fills (`bpf_map_pop_elem`, `bpf_map_peek_elem`).
+    PtrToUninitMapValue,
     /// `ARG_PTR_TO_MEM | MEM_RDONLY`: readable memory, sized by the next argument.
     PtrToRdonlyMem {
         /// `PTR_MAYBE_NULL`: NULL is accepted (with a zero size).
@@ -131,6 +134,15 @@ pub static HELPERS: &[FuncProto] = &[
     )),
     pkt(proto(3, "bpf_map_delete_elem", false, RetType::Integer, [ConstMapPtr, PtrToMapKey, D, D, D])),
     proto(5, "bpf_ktime_get_ns", false, RetType::Integer, [D; 5]),
+    pkt(proto(
+        87,
+        "bpf_map_push_elem",
+        false,
+        RetType::Integer,
+        [ConstMapPtr, PtrToMapValue, Anything, D, D],
+    )),
+    proto(88, "bpf_map_pop_elem", false, RetType::Integer, [ConstMapPtr, PtrToUninitMapValue, D, D, D]),
+    proto(89, "bpf_map_peek_elem", false, RetType::Integer, [ConstMapPtr, PtrToUninitMapValue, D, D, D]),
     perfmon(proto(
         6,
         "bpf_trace_printk",
