@@ -520,6 +520,35 @@ extern "C" fn bpf_loop(
     nr
 }
 
+extern "C" fn for_each_map_elem(
+    ctx: &mut CallCtx,
+    map: u64,
+    callback: u64,
+    cb_ctx: u64,
+    flags: u64,
+    _: u64,
+) -> u64 {
+    let (rc, ext) = run!(ctx, "bpf_for_each_map_elem");
+    let m = map_arg!(ctx, ext, "bpf_for_each_map_elem", map);
+    if flags != 0 {
+        return neg(-EINVAL);
+    }
+    let Some(elems) = m.elems(rc.cpu) else {
+        return fail(ctx, "bpf_for_each_map_elem", format!("map {} has no elements to walk", m.name()));
+    };
+    let mut n = 0;
+    for (key, value) in elems {
+        n += 1;
+        match ctx.call_bpf(callback, [map, key, value, cb_ctx, 0]) {
+            // "0 - continue to the next element, 1 - stop"
+            Ok(0) => {}
+            Ok(_) => break,
+            Err(_) => return 0,
+        }
+    }
+    n
+}
+
 extern "C" fn kptr_xchg(ctx: &mut CallCtx, dst: u64, new: u64, _: u64, _: u64, _: u64) -> u64 {
     let (rc, ext) = run!(ctx, "bpf_kptr_xchg");
     let in_map = ext.maps.iter().any(|m| m.is_kptr_field(dst));
@@ -578,6 +607,7 @@ pub const HELPERS: &[(i32, &str, HostFn)] = &[
     (134, "bpf_ringbuf_query", ringbuf_query),
     (158, "bpf_get_current_task_btf", get_current_task),
     (160, "bpf_ktime_get_coarse_ns", ktime_get_ns),
+    (164, "bpf_for_each_map_elem", for_each_map_elem),
     (177, "bpf_trace_vprintk", trace_vprintk),
     (181, "bpf_loop", bpf_loop),
     (194, "bpf_kptr_xchg", kptr_xchg),

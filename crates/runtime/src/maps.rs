@@ -193,7 +193,8 @@ impl Map {
                 if spec.key_size != 4 || spec.value_size == 0 {
                     return Err(err("an array has 4-byte keys and values".into()));
                 }
-                spec.max_entries as usize * vsize * ncpus
+                // The values, then every index as a key for bpf_for_each_map_elem callbacks.
+                spec.max_entries as usize * (vsize * ncpus + 4)
             }
             Kind::Hash { .. } => {
                 if spec.key_size == 0 || spec.value_size == 0 {
@@ -224,6 +225,15 @@ impl Map {
             return Err(err(format!("{bytes} bytes of storage is more than kfvm allocates for a map")));
         }
         let mem = Mem::new(bytes);
+        if kind == Kind::Array {
+            let keys = spec.max_entries as usize * vsize * ncpus;
+            for i in 0..spec.max_entries {
+                // SAFETY: inside the fresh allocation (the key area after the values).
+                unsafe {
+                    (mem.base() as *mut u8).add(keys + 4 * i as usize).cast::<u32>().write_unaligned(i)
+                };
+            }
+        }
         if let Some(data) = &spec.data {
             // SAFETY: a fresh allocation of at least `value_size` bytes (one-element array).
             let n = data.len().min(spec.value_size as usize);
@@ -278,6 +288,36 @@ impl Map {
                 let elem = self.ksize + self.vsize * self.ncpus;
                 self.mem.base() + (slot as usize * elem + self.ksize + cpu * self.vsize) as u64
             }
+        }
+    }
+
+    /// Where an array's key area (index `i` at `4 * i`) starts in its memory.
+    fn array_keys_off(&self) -> usize {
+        self.spec.max_entries as usize * self.vsize * self.ncpus
+    }
+
+    /// `map_for_each_callback` (`bpf_for_each_array_elem`, `bpf_for_each_hash_elem`): the
+    /// `(key address, value address)` of every element, in index order for arrays and
+    /// slot order for hash maps, the value being `cpu`'s copy for per-CPU maps. `None` for maps
+    /// without elements to visit. A hash element deleted by a callback during the walk may
+    /// still be visited (its memory stays valid), as under the kernel's RCU walk.
+    pub fn elems(&self, cpu: u32) -> Option<Vec<(u64, u64)>> {
+        let cpu = cpu as usize;
+        match self.kind {
+            Kind::Array => Some(
+                (0..self.spec.max_entries)
+                    .map(|i| {
+                        let k = self.mem.base() + (self.array_keys_off() + 4 * i as usize) as u64;
+                        (k, self.value_addr(i, cpu))
+                    })
+                    .collect(),
+            ),
+            Kind::Hash { .. } => {
+                let mut slots: Vec<u32> = self.index().slots.values().copied().collect();
+                slots.sort_unstable();
+                Some(slots.into_iter().map(|s| (self.key_addr(s), self.value_addr(s, cpu))).collect())
+            }
+            Kind::RingBuf | Kind::Queue { .. } => None,
         }
     }
 
@@ -590,6 +630,7 @@ impl Map {
         }
         let rel = (addr - base) as usize;
         let off_in_value = match self.kind {
+            Kind::Array if rel >= self.array_keys_off() => return false,
             Kind::Array => rel % self.vsize,
             _ => {
                 let elem = self.ksize + self.vsize * self.ncpus;
@@ -615,6 +656,7 @@ impl Map {
         }
         let rel = (addr - base) as usize;
         let off = match self.kind {
+            Kind::Array if rel >= self.array_keys_off() => return None,
             Kind::Array => rel % self.vsize,
             _ => {
                 let elem = self.ksize + self.vsize * self.ncpus;

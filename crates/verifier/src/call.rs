@@ -690,13 +690,17 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
                     .reject(Errno::Acces, format!("Unsupported reg type {t} for bpf_dynptr_from_mem data")));
             }
         }
+        164 => {
+            let cb = CallbackState::MapElem { map: meta.map };
+            push_callback_call(env, *insn_idx, meta.subprogno as usize, cb)?;
+        }
         181 => {
             update_loop_inline_state(env, meta.subprogno);
             // The iteration count decides when bpf_loop() iteration ends: mark it precise.
             crate::precision::mark_chain_precision(env, 1)?;
             let depth = env.cur.cur().callback_depth;
             if (depth as u64) < env.reg(1).s.umax_value {
-                push_callback_call(env, *insn_idx, meta.subprogno as usize)?;
+                push_callback_call(env, *insn_idx, meta.subprogno as usize, CallbackState::Loop)?;
             } else {
                 env.cur.cur_mut().callback_depth = 0;
                 if env.log.level2() {
@@ -883,10 +887,39 @@ fn update_loop_inline_state(env: &mut Env<'_>, subprogno: u32) {
     env.aux[idx].loop_inline_state.1 = f;
 }
 
-/// Mirrors `push_callback_call()` with `set_loop_callback_state()`: queues a visit of the
-/// callback (a new frame over a copy of the current state) and goes on after the call.
-fn push_callback_call(env: &mut Env<'_>, insn_idx: u32, subprog: usize) -> Result<()> {
+/// The `set_callee_state_fn` of a synchronous callback: how the callee's registers come from
+/// the caller's.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum CallbackState {
+    /// `set_loop_callback_state()` (`bpf_loop`).
+    Loop,
+    /// `set_map_elem_callback_state()` (`bpf_for_each_map_elem` over `map`).
+    MapElem { map: u32 },
+}
+
+/// Mirrors `push_callback_call()` for synchronous callbacks: queues a visit of the callback (a
+/// new frame over a copy of the current state, set up by `cb`) and goes on after the call.
+fn push_callback_call(env: &mut Env<'_>, insn_idx: u32, subprog: usize, cb: CallbackState) -> Result<()> {
     crate::btf_func::btf_check_subprog_call(env, subprog)?;
+    // set_map_elem_callback_state(): only maps with map_for_each_callback.
+    if let CallbackState::MapElem { map } = cb {
+        if map == 0 {
+            return Err(env.verifier_bug("for_each_map_elem without a map"));
+        }
+        let mt = env.map(map).map_type;
+        let for_each = matches!(
+            mt,
+            map_type::HASH
+                | map_type::ARRAY
+                | map_type::PERCPU_HASH
+                | map_type::PERCPU_ARRAY
+                | map_type::LRU_HASH
+                | map_type::LRU_PERCPU_HASH
+        );
+        if !for_each {
+            return Err(env.reject(Errno::NotSupp, "callback function not allowed for map"));
+        }
+    }
     let start = env.subprogs[subprog].start as u32;
     let si = env.push_stack(start, insn_idx as i32, false)?;
     // setup_func_entry() on the queued state.
@@ -898,10 +931,26 @@ fn push_callback_call(env: &mut Env<'_>, insn_idx: u32, subprog: usize) -> Resul
     {
         let cap = env.bpf_capable;
         let caller = &env.stack[si].st.frame[cf];
-        callee.regs[1].ty = SCALAR_VALUE;
-        callee.regs[2] = caller.regs[3].clone();
-        for r in 3..=5 {
-            callee.regs[r].mark_not_init(cap);
+        match cb {
+            CallbackState::Loop => {
+                callee.regs[1].ty = SCALAR_VALUE;
+                callee.regs[2] = caller.regs[3].clone();
+                for r in 3..=5 {
+                    callee.regs[r].mark_not_init(cap);
+                }
+            }
+            // map_set_for_each_callback_args(): (map, key, value, callback_ctx).
+            CallbackState::MapElem { .. } => {
+                callee.regs[1] = caller.regs[1].clone();
+                for (r, ty) in [(2, PTR_TO_MAP_KEY), (3, PTR_TO_MAP_VALUE)] {
+                    callee.regs[r].ty = ty;
+                    callee.regs[r].mark_known_zero();
+                    callee.regs[r].map = caller.regs[1].map;
+                    callee.regs[r].map_uid = caller.regs[1].map_uid;
+                }
+                callee.regs[4] = caller.regs[3].clone();
+                callee.regs[5].mark_not_init(cap);
+            }
         }
         callee.in_callback_fn = true;
         callee.callback_ret_range = RetvalRange { minval: 0, maxval: 1 };

@@ -75,6 +75,8 @@ pub mod map_type {
     pub const STACK: u32 = MapType::Stack.as_u32();
     /// `BPF_MAP_TYPE_RINGBUF`
     pub const RINGBUF: u32 = MapType::Ringbuf.as_u32();
+    /// `BPF_MAP_TYPE_LRU_PERCPU_HASH`.
+    pub const LRU_PERCPU_HASH: u32 = MapType::LruPercpuHash.as_u32();
     /// `BPF_MAP_TYPE_BLOOM_FILTER`.
     pub const BLOOM_FILTER: u32 = MapType::BloomFilter.as_u32();
 }

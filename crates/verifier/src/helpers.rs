@@ -223,6 +223,13 @@ pub static HELPERS: &[FuncProto] = &[
             D,
         ],
     )),
+    proto(
+        164,
+        "bpf_for_each_map_elem",
+        false,
+        RetType::Integer,
+        [ConstMapPtr, PtrToFunc, PtrToStackOrNull, Anything, D],
+    ),
     proto(181, "bpf_loop", false, RetType::Integer, [Anything, PtrToFunc, PtrToStackOrNull, Anything, D]),
     proto(
         194,

@@ -75,7 +75,6 @@ static long count_elem(void *map, u32 *key, u64 *val, void *ctx)
 SEC("syscall")
 __description("bpf_for_each_map_elem with a callback reading keys and values")
 __success __retval(0)
-__kfvm_todo("bpf_for_each_map_elem callbacks")
 int for_each_sum(void *ctx)
 {
 	u64 sum = 0;
