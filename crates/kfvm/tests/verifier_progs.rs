@@ -144,8 +144,8 @@ fn specs_of(obj: &kfvm::object::Object, file: &str) -> Result<Vec<Spec>, String>
         if s.accept.is_none() {
             return Err(format!("{}: neither __success nor __failure", p.name));
         }
-        if s.whole_log && s.log_level & 3 == 0 {
-            return Err(format!("{}: __kfvm_whole_log needs __log_level(1) or (2)", p.name));
+        if s.whole_log && s.log_level == 0 {
+            return Err(format!("{}: __kfvm_whole_log needs a __log_level", p.name));
         }
         s.msgs.sort_by_key(|m| m.counter);
         args.sort();

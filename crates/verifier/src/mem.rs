@@ -520,6 +520,7 @@ fn check_stack_write_fixed_off(
         save_register_state(env, fr, spi, &tmp, size as usize);
     } else if let Some(r) = reg.as_ref().filter(|r| is_spillable_regtype(r.ty)) {
         if size != 8 {
+            env.log.verbose_linfo(insn_idx, format_args!("; "));
             return Err(env.reject(Errno::Acces, "invalid size of register spill"));
         }
         if fr != env.cur.curframe() && r.ty == PTR_TO_STACK {
@@ -1104,7 +1105,11 @@ pub fn check_mem_access(
         let info = if env.opts.prog_type == prog_type::TRACING {
             // tracing_prog_is_valid_access()
             if crate::ctx::bpf_tracing_ctx_access(off, size, t) {
-                crate::ctx::btf_ctx_access(env, off, size)?
+                crate::ctx::btf_ctx_access(env, off, size).inspect_err(|e| {
+                    if matches!(e, VerifyError::Rejected(_)) {
+                        env.log.verbose_linfo(insn_idx, format_args!("; "));
+                    }
+                })?
             } else {
                 None
             }
@@ -1114,9 +1119,11 @@ pub fn check_mem_access(
         let info = match info {
             Some(i) => i,
             None => {
-                return Err(
-                    env.reject(Errno::Acces, format!("invalid bpf_context access off={off} size={size}"))
-                );
+                let e = env.reject(Errno::Acces, format!("invalid bpf_context access off={off} size={size}"));
+                // check_mem_access(): the source line after a failed check_ctx_access() (printed
+                // already at levels 1 and 2, so it shows at BPF_LOG_STATS alone).
+                env.log.verbose_linfo(insn_idx, format_args!("; "));
+                return Err(e);
             }
         };
         if t == Access::Read && value_regno >= 0 {

@@ -205,3 +205,23 @@ int BPF_PROG(lines_task_fields, struct task_struct *task, u64 clone_flags)
 		return task->tgid;
 	return 0;
 }
+
+SEC("xdp")
+__description("BPF_LOG_STATS alone: the source line follows a failed context access")
+__failure __log_level(4) __kfvm_whole_log __msg("invalid bpf_context access")
+int lines_ctx_access_stats(struct xdp_md *ctx)
+{
+	u32 len = ctx->data_end - ctx->data;
+
+	if (len < 14)
+		return XDP_DROP;
+	return ((u32 *)ctx)[40];
+}
+
+SEC("syscall")
+__description("BPF_LOG_STATS alone: the source line precedes a pointer spilled in 4 bytes")
+__failure __log_level(4) __kfvm_whole_log __msg("invalid size of register spill")
+__naked void lines_spill_size_stats(void)
+{
+	asm volatile ("r1 = r10; *(u32 *)(r10 - 8) = r1; r0 = 0; exit;" ::: "r1", "r0");
+}
