@@ -695,6 +695,8 @@ fn check_stack_read_fixed_off(
         let reg = st.spilled_ptr.clone();
         if size != 8 || spill_size != 8 {
             if reg.ty != SCALAR_VALUE {
+                let idx = env.insn_idx as usize;
+                env.log.verbose_linfo(idx, format_args!("; "));
                 return Err(env.reject(Errno::Acces, "invalid size of register fill"));
             }
             if dst_regno < 0 {

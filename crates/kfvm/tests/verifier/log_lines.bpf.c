@@ -225,3 +225,11 @@ __naked void lines_spill_size_stats(void)
 {
 	asm volatile ("r1 = r10; *(u32 *)(r10 - 8) = r1; r0 = 0; exit;" ::: "r1", "r0");
 }
+
+SEC("syscall")
+__description("BPF_LOG_STATS alone: the source line precedes a pointer filled in 4 bytes")
+__failure __log_level(4) __kfvm_whole_log __msg("invalid size of register fill")
+__naked void lines_fill_size_stats(void)
+{
+	asm volatile ("*(u64 *)(r10 - 8) = r10; r0 = *(u32 *)(r10 - 8); exit;" ::: "r0");
+}
