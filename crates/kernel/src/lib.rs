@@ -250,6 +250,7 @@ pub fn register_core(reg: &mut KfuncRegistry, opts: CoreOptions) -> Result<(), R
     reg.add_type::<Inode>()?;
     reg.add_type::<Cred>()?;
     reg.add_type::<SkBuffUapi>()?;
+    reg.add_type::<SkBuff>()?;
     reg.add_type::<XdpMd>()?;
     reg.add_type::<Ethhdr>()?;
     reg.add_type::<Iphdr>()?;

@@ -692,6 +692,63 @@ pub struct SkBuffUapi {
     pub hwtstamp: __u64,
 }
 
+/// `struct sk_buff`, the kernel's socket buffer behind a `__sk_buff` context (what
+/// `bpf_cast_to_kern_ctx` gives socket-buffer programs), reduced to fields it shares with the
+/// UAPI view, each at the offset of its `__sk_buff` counterpart: kfvm's contexts are `__sk_buff`
+/// memory, so the cast is an identity and loads of these fields read the context's values (the
+/// 16-bit ones the low half of the UAPI's 32-bit field).
+#[derive(HostType, Debug)]
+#[btf(name = "sk_buff")]
+#[repr(C)]
+pub struct SkBuff {
+    /// `len` (`__sk_buff.len`).
+    pub len: c_uint,
+    #[btf(skip)]
+    _pad0: [u8; 4],
+    /// `mark`.
+    pub mark: __u32,
+    /// `queue_mapping`.
+    pub queue_mapping: __u16,
+    #[btf(skip)]
+    _pad1: [u8; 2],
+    /// `protocol` (`__be16`).
+    pub protocol: __u16,
+    #[btf(skip)]
+    _pad2: [u8; 6],
+    /// `vlan_tci`.
+    pub vlan_tci: __u16,
+    #[btf(skip)]
+    _pad3: [u8; 2],
+    /// `vlan_proto` (`__be16`).
+    pub vlan_proto: __u16,
+    #[btf(skip)]
+    _pad4: [u8; 2],
+    /// `priority`.
+    pub priority: __u32,
+    #[btf(skip)]
+    _pad5: [u8; 8],
+    /// `tc_index`.
+    pub tc_index: __u16,
+    #[btf(skip)]
+    _pad6: [u8; 22],
+    /// `hash`.
+    pub hash: __u32,
+}
+
+// Each `sk_buff` field sits where its `__sk_buff` counterpart does.
+const _: () = {
+    use core::mem::offset_of;
+    assert!(offset_of!(SkBuff, len) == offset_of!(SkBuffUapi, len));
+    assert!(offset_of!(SkBuff, mark) == offset_of!(SkBuffUapi, mark));
+    assert!(offset_of!(SkBuff, queue_mapping) == offset_of!(SkBuffUapi, queue_mapping));
+    assert!(offset_of!(SkBuff, protocol) == offset_of!(SkBuffUapi, protocol));
+    assert!(offset_of!(SkBuff, vlan_tci) == offset_of!(SkBuffUapi, vlan_tci));
+    assert!(offset_of!(SkBuff, vlan_proto) == offset_of!(SkBuffUapi, vlan_proto));
+    assert!(offset_of!(SkBuff, priority) == offset_of!(SkBuffUapi, priority));
+    assert!(offset_of!(SkBuff, tc_index) == offset_of!(SkBuffUapi, tc_index));
+    assert!(offset_of!(SkBuff, hash) == offset_of!(SkBuffUapi, hash));
+};
+
 /// `struct xdp_md` (UAPI context of XDP programs).
 #[derive(HostType, Debug)]
 #[repr(C)]

@@ -157,7 +157,7 @@ int ctx_arg_not_ctx(struct xdp_md *ctx)
 
 /* bpf_cast_to_kern_ctx: the context as the kernel's struct, trusted. */
 SEC("tc")
-__success __kfvm_todo("the model's BTF has no struct sk_buff")
+__success
 int cast_to_kern_ctx(struct __sk_buff *skb)
 {
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
