@@ -338,6 +338,27 @@ struct __sk_buff {
 	__u64 hwtstamp;
 };
 
+struct sk_buff {
+	unsigned int len;
+	long: 0;
+	__u32 mark;
+	__u16 queue_mapping;
+	long: 0;
+	__u16 protocol;
+	long: 0;
+	__u16 vlan_tci;
+	int: 0;
+	__u16 vlan_proto;
+	__u32 priority;
+	long: 0;
+	int: 32;
+	__u16 tc_index;
+	long: 64;
+	long: 64;
+	int: 32;
+	__u32 hash;
+};
+
 struct xdp_md {
 	__u32 data;
 	__u32 data_end;
