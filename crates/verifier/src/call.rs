@@ -37,6 +37,7 @@ enum Base {
     PtrToCtx,
     Anything,
     PtrToSpinLock,
+    PtrToTimer,
     PtrToRingbufMem,
     PtrToFunc,
     PtrToStack,
@@ -63,6 +64,7 @@ fn kernel_arg(a: ArgType) -> (Base, u32) {
         ArgType::PtrToCtx => (Base::PtrToCtx, 0),
         ArgType::Anything => (Base::Anything, 0),
         ArgType::PtrToSpinLock => (Base::PtrToSpinLock, 0),
+        ArgType::PtrToTimer => (Base::PtrToTimer, 0),
         ArgType::PtrToRingbufMemRelease => (Base::PtrToRingbufMem, OBJ_RELEASE),
         ArgType::PtrToFunc => (Base::PtrToFunc, 0),
         ArgType::PtrToStackOrNull => (Base::PtrToStack, PTR_MAYBE_NULL),
@@ -92,6 +94,7 @@ fn compatible(base: Base) -> &'static [u32] {
         Base::ConstMapPtr => &[CONST_PTR_TO_MAP],
         Base::PtrToCtx => &[PTR_TO_CTX],
         Base::PtrToSpinLock => &[PTR_TO_MAP_VALUE, PTR_TO_BTF_ID | MEM_ALLOC],
+        Base::PtrToTimer => &[PTR_TO_MAP_VALUE],
         Base::PtrToRingbufMem => &[PTR_TO_MEM | MEM_RINGBUF],
         Base::PtrToFunc => &[PTR_TO_FUNC],
         Base::PtrToStack => &[PTR_TO_STACK],
@@ -346,6 +349,18 @@ fn check_func_arg(env: &mut Env<'_>, arg: usize, meta: &mut CallArgMeta, fnp: &F
             let t = if flags & MEM_WRITE != 0 { Access::Write } else { Access::Read };
             check_helper_mem_access(env, regno, vs as i32, t, false, Some(meta))?;
         }
+        Base::PtrToTimer => {
+            if let Err(e) = process_timer_func(env, regno, meta) {
+                // check_func_arg() turns every failure into -EACCES.
+                return Err(match e {
+                    VerifyError::Rejected(mut r) => {
+                        r.errno = Errno::Acces;
+                        VerifyError::Rejected(r)
+                    }
+                    e => e,
+                });
+            }
+        }
         Base::PtrToSpinLock => {
             let lock = meta.func_id == 93;
             process_spin_lock(env, regno, lock)?;
@@ -423,6 +438,40 @@ fn get_constant_map_key(env: &mut Env<'_>, regno: usize, key_size: u32) -> Resul
     env.bt.set_frame_slot(fr, spi);
     crate::precision::mark_chain_precision_batch(env)?;
     Ok(Some(r.s.var_off.value as i64))
+}
+
+/// Mirrors `process_timer_func()` with `check_map_field_pointer()`: the argument is the map
+/// value's `struct bpf_timer`, and its map becomes the call's map.
+fn process_timer_func(env: &mut Env<'_>, regno: usize, meta: &mut CallArgMeta) -> Result<()> {
+    let reg = env.reg(regno).clone();
+    if !reg.s.var_off.is_const() {
+        return Err(env.reject(
+            Errno::Inval,
+            format!("R{regno} doesn't have constant offset. bpf_timer has to be at the constant offset"),
+        ));
+    }
+    let map = env.map(reg.map).clone();
+    if !map.btf() {
+        return Err(
+            env.reject(Errno::Inval, format!("map '{}' has to have BTF in order to use bpf_timer", map.name))
+        );
+    }
+    let Some(timer_off) = map.record.timer_off else {
+        return Err(env.reject(Errno::Inval, format!("map '{}' has no valid bpf_timer", map.name)));
+    };
+    let at = reg.s.var_off.value as i64 + reg.off as i64;
+    if at != timer_off as i64 {
+        return Err(env.reject(
+            Errno::Inval,
+            format!("off {at} doesn't point to 'struct bpf_timer' that is at {timer_off}"),
+        ));
+    }
+    if meta.map != 0 {
+        return Err(env.verifier_bug("Two map pointers in a timer helper"));
+    }
+    meta.map_uid = reg.map_uid;
+    meta.map = reg.map;
+    Ok(())
 }
 
 /// Mirrors `process_spin_lock()` for `bpf_spin_lock`/`bpf_spin_unlock`.
@@ -694,6 +743,7 @@ pub fn check_helper_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -
             let cb = CallbackState::MapElem { map: meta.map };
             push_callback_call(env, *insn_idx, meta.subprogno as usize, cb)?;
         }
+        170 => push_async_cb(env, *insn_idx, meta.subprogno as usize)?,
         181 => {
             update_loop_inline_state(env, meta.subprogno);
             // The iteration count decides when bpf_loop() iteration ends: mark it precise.
@@ -960,6 +1010,41 @@ fn push_callback_call(env: &mut Env<'_>, insn_idx: u32, subprog: usize, cb: Call
     st.callback_unroll_depth += 1;
     st.frame[cf].callback_depth += 1;
     env.cur.cur_mut().callback_depth = 0;
+    Ok(())
+}
+
+/// Mirrors `push_callback_call()` for the asynchronous callback of `bpf_timer_set_callback()`
+/// (`push_async_cb()` with `set_timer_callback_state()`): the callback is verified on its own
+/// path, from a fresh state with one frame (map, key and value of the timer's map in R1-R3),
+/// and must return 0.
+fn push_async_cb(env: &mut Env<'_>, insn_idx: u32, subprog: usize) -> Result<()> {
+    crate::btf_func::btf_check_subprog_call(env, subprog)?;
+    let cf = env.cur.curframe();
+    let (map, map_uid) = {
+        let r1 = &env.cur.frame[cf].regs[1];
+        (r1.map, r1.map_uid)
+    };
+    let async_entry_cnt = env.cur.frame[cf].async_entry_cnt + 1;
+    let start = env.subprogs[subprog].start as u32;
+    let mut f0 = env.init_func_state(BPF_MAIN_FUNC, 0, subprog as u32);
+    f0.async_entry_cnt = async_entry_cnt;
+    for (r, ty) in [(1, CONST_PTR_TO_MAP), (2, PTR_TO_MAP_KEY), (3, PTR_TO_MAP_VALUE)] {
+        f0.regs[r].ty = ty;
+        f0.regs[r].mark_known_zero();
+        f0.regs[r].map = map;
+        f0.regs[r].map_uid = map_uid;
+    }
+    let cap = env.bpf_capable;
+    for r in 4..=5 {
+        f0.regs[r].mark_not_init(cap);
+    }
+    f0.in_async_callback_fn = true;
+    f0.callback_ret_range = RetvalRange { minval: 0, maxval: 0 };
+    // Unlike push_stack(), the caller's state does not matter: the callback starts afresh (as
+    // do_check_common() starts a program), not sleepable.
+    let mut st = VerifierState::new(f0);
+    st.last_insn_idx = 0;
+    env.push_state(st, start, insn_idx as i32)?;
     Ok(())
 }
 

@@ -119,6 +119,17 @@ impl Env<'_> {
         Ok(())
     }
 
+    /// The queueing half of `push_async_cb()`: `st`, a fresh state that does not descend from
+    /// the current one, to be explored from `insn_idx`.
+    pub fn push_state(&mut self, st: VerifierState, insn_idx: u32, prev_insn_idx: i32) -> Result<()> {
+        self.stack.push(StackElem { st, insn_idx, prev_insn_idx, log_pos: self.log.end_pos() });
+        if self.stack.len() > BPF_COMPLEXITY_LIMIT_JMP_SEQ {
+            let n = self.stack.len();
+            return Err(self.reject(Errno::TooBig, format!("The sequence of {n} jumps is too complex.")));
+        }
+        Ok(())
+    }
+
     /// Mirrors `push_stack()`: queues the current state, to continue at `insn_idx` later.
     /// Returns the index of the new element in [`Env::stack`].
     pub fn push_stack(&mut self, insn_idx: u32, prev_insn_idx: i32, speculative: bool) -> Result<usize> {
@@ -330,6 +341,11 @@ impl Env<'_> {
         if self.is_pointer_value(regno) {
             return Err(self.reject(Errno::Acces, format!("R{regno} leaks addr as return value")));
         }
+        let f0 = &self.cur.frame[0];
+        if f0.in_async_callback_fn {
+            let range = f0.callback_ret_range;
+            return self.enforce_retval(regno, reg_name, range, "At async callback return");
+        }
         if is_subprog {
             let r = self.reg(regno);
             if r.ty != SCALAR_VALUE {
@@ -358,7 +374,17 @@ impl Env<'_> {
             prog_type::LSM => return Err(VerifyError::Unsupported("return code of an LSM program".into())),
             _ => return Ok(()),
         };
-        let exit_ctx = "At program exit";
+        self.enforce_retval(regno, reg_name, range, "At program exit")
+    }
+
+    /// The `enforce_retval:` tail of `check_return_code()`.
+    fn enforce_retval(
+        &mut self,
+        regno: usize,
+        reg_name: &str,
+        range: RetvalRange,
+        exit_ctx: &str,
+    ) -> Result<()> {
         let r = self.reg(regno).clone();
         if r.ty != SCALAR_VALUE {
             let t = self.reg_type_name(&r);

@@ -40,6 +40,8 @@ pub enum ArgType {
     Anything,
     /// `ARG_PTR_TO_SPIN_LOCK`: a `struct bpf_spin_lock` in a map value or allocated object.
     PtrToSpinLock,
+    /// `ARG_PTR_TO_TIMER`: the `struct bpf_timer` of a map value.
+    PtrToTimer,
     /// `ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE`: memory reserved in a ring buffer, released.
     PtrToRingbufMemRelease,
     /// `ARG_PTR_TO_FUNC`: a callback (`lddw rN, subprog`).
@@ -230,6 +232,10 @@ pub static HELPERS: &[FuncProto] = &[
         RetType::Integer,
         [ConstMapPtr, PtrToFunc, PtrToStackOrNull, Anything, D],
     ),
+    proto(169, "bpf_timer_init", true, RetType::Integer, [PtrToTimer, ConstMapPtr, Anything, D, D]),
+    proto(170, "bpf_timer_set_callback", true, RetType::Integer, [PtrToTimer, PtrToFunc, D, D, D]),
+    proto(171, "bpf_timer_start", true, RetType::Integer, [PtrToTimer, Anything, Anything, D, D]),
+    proto(172, "bpf_timer_cancel", true, RetType::Integer, [PtrToTimer, D, D, D, D]),
     proto(181, "bpf_loop", false, RetType::Integer, [Anything, PtrToFunc, PtrToStackOrNull, Anything, D]),
     proto(
         194,

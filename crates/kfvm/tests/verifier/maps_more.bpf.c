@@ -91,7 +91,6 @@ static int timer_cb(void *map, u32 *key, struct timer_val *v)
 SEC("syscall")
 __description("a timer in a map value: init, set callback, start")
 __success
-__kfvm_todo("bpf_timer helpers and their callbacks")
 int timer_start(void *ctx)
 {
 	u32 key = 0;
