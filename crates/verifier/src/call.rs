@@ -349,18 +349,7 @@ fn check_func_arg(env: &mut Env<'_>, arg: usize, meta: &mut CallArgMeta, fnp: &F
             let t = if flags & MEM_WRITE != 0 { Access::Write } else { Access::Read };
             check_helper_mem_access(env, regno, vs as i32, t, false, Some(meta))?;
         }
-        Base::PtrToTimer => {
-            if let Err(e) = process_timer_func(env, regno, meta) {
-                // check_func_arg() turns every failure into -EACCES.
-                return Err(match e {
-                    VerifyError::Rejected(mut r) => {
-                        r.errno = Errno::Acces;
-                        VerifyError::Rejected(r)
-                    }
-                    e => e,
-                });
-            }
-        }
+        Base::PtrToTimer => process_timer_func(env, regno, meta)?,
         Base::PtrToSpinLock => {
             let lock = meta.func_id == 93;
             process_spin_lock(env, regno, lock)?;
