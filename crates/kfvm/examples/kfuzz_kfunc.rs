@@ -18,7 +18,9 @@
 //! also runs once in the interpreter's checked mode, where a fault is a disagreement too. Each
 //! disagreeing program is written to OUTDIR (default `/tmp/kfuzz_kfunc`) as `fN.bpf.c` with both
 //! logs (every program with `KFUZZ_KEEP_ALL=1`), and the totals are printed at the end. With
-//! `KFUZZ_SRC=FILE.bpf.c` the programs of that file are compared instead (to minimise a case).
+//! `KFUZZ_SRC=FILE.bpf.c` the programs of that file are compared instead (to minimise a case);
+//! `KFUZZ_BUDGET=N` makes programs of up to N statements (default 12); `KFUZZ_CLEAN=1` leaves
+//! the deliberate mistakes out (more programs verify, and the walk goes deeper).
 
 use kfvm::kernel::{ArgSpec, Kernel, KernelConfig, ModelSpec};
 use kfvm::runtime::{LoadOptions, Runtime};
@@ -48,6 +50,11 @@ impl Rng {
     /// True with probability `p` percent.
     fn pct(&mut self, p: u64) -> bool {
         self.below(100) < p
+    }
+    /// `pct(p)`, but never when `clean`.
+    fn oops(&mut self, p: u64, clean: bool) -> bool {
+        let r = self.pct(p);
+        r && !clean
     }
     fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
         &v[self.below(v.len() as u64) as usize]
@@ -155,6 +162,10 @@ struct Gen {
     budget: u32,
     /// Whether `v` (the map value) was looked up.
     has_map: bool,
+    /// Depth of preempt-disabled and IRQ-disabled regions open.
+    regions: u32,
+    /// No deliberate mistakes (`KFUZZ_CLEAN=1`): most programs verify, deeper walks.
+    clean: bool,
 }
 
 impl Gen {
@@ -173,7 +184,7 @@ impl Gen {
 
     /// A live variable of `kind` (an unchecked one too, `unchecked_pct` percent of the time).
     fn var_of(&mut self, kind: Kind, unchecked_pct: u64) -> Option<String> {
-        let allow_unchecked = self.rng.pct(unchecked_pct);
+        let allow_unchecked = self.rng.oops(unchecked_pct, self.clean);
         let c: Vec<String> = self
             .vars
             .iter()
@@ -216,10 +227,19 @@ impl Gen {
             6..=8 => 1,
             _ => 2,
         };
-        let walks =
-            if self.kind == ProgKind::Syscall && self.rcu == 0 && self.rng.pct(75) { 0 } else { walks };
+        let walks = if self.kind == ProgKind::Syscall && self.rcu == 0 && (self.clean || self.rng.pct(75)) {
+            0
+        } else {
+            walks
+        };
         for _ in 0..walks {
-            let f = *self.rng.pick(&["real_parent", "group_leader", "parent", "real_parent"]);
+            // (task->parent is neither trusted nor RCU-safe: not in clean programs.)
+            let fields: &[&str] = if self.clean {
+                &["real_parent", "group_leader"]
+            } else {
+                &["real_parent", "group_leader", "parent", "real_parent"]
+            };
+            let f = *self.rng.pick(fields);
             e = format!("{e}->{f}");
         }
         e
@@ -404,7 +424,8 @@ impl Gen {
             self.budget -= 1;
             self.stmt(depth);
         }
-        self.release_all_owned(mark, 2);
+        let leak = if self.clean { 0 } else { 2 };
+        self.release_all_owned(mark, leak);
         self.vars.truncate(mark);
     }
 
@@ -480,7 +501,7 @@ impl Gen {
                 self.block(depth + 1, n);
                 self.rcu -= 1;
                 if let Some(r) = &esc {
-                    match self.rng.below(3) {
+                    match self.rng.below(if self.clean { 2 } else { 3 }) {
                         0 => self.line(&format!("s += {r}->pid;")),
                         1 => self.line(&format!("s += bpf_cpumask_weight({r}->cpus_ptr);")),
                         _ => {
@@ -490,7 +511,7 @@ impl Gen {
                         }
                     }
                 }
-                if self.rng.pct(97) {
+                if !self.rng.oops(3, self.clean) {
                     self.line("bpf_rcu_read_unlock();");
                 } else if self.rng.pct(50) {
                     self.line("if (s & 1) bpf_rcu_read_unlock();");
@@ -509,12 +530,12 @@ impl Gen {
                 let n = self.rng.below(3) as u32;
                 self.block(depth + 1, n);
                 self.close();
-                if self.rng.pct(96) {
+                if !self.rng.oops(4, self.clean) {
                     self.line(&format!("bpf_iter_num_destroy(&{it});"));
                 }
             }
             74..=80 if self.has_map => self.kptr(),
-            81..=85 => {
+            81..=85 if !self.clean => {
                 // Release a live reference early (on this path only, in a branch sometimes).
                 let owned: Vec<usize> = (0..self.vars.len())
                     .filter(|&i| self.vars[i].owned && !self.vars[i].dead && self.vars[i].checked)
@@ -537,20 +558,24 @@ impl Gen {
                     self.vars[i].dead = true;
                 }
             }
-            86..=87 => self.mistake(),
+            86..=87 if !self.clean => self.mistake(),
             88..=89 if depth < 3 => {
                 // A preempt-disabled or IRQ-disabled region.
                 if self.rng.pct(50) {
                     self.line("bpf_preempt_disable();");
                     let n = 1 + self.rng.below(3) as u32;
+                    self.regions += 1;
                     self.block(depth + 1, n);
+                    self.regions -= 1;
                     self.line("bpf_preempt_enable();");
                 } else {
                     let f = self.fresh("fl");
                     self.line(&format!("unsigned long {f};"));
                     self.line(&format!("bpf_local_irq_save(&{f});"));
                     let n = 1 + self.rng.below(3) as u32;
+                    self.regions += 1;
                     self.block(depth + 1, n);
+                    self.regions -= 1;
                     self.line(&format!("bpf_local_irq_restore(&{f});"));
                 }
             }
@@ -687,7 +712,7 @@ impl Gen {
                     "struct task_struct *{ro} = bpf_rdonly_cast({t}, bpf_core_type_id_kernel(struct task_struct));"
                 ));
                 match self.rng.below(4) {
-                    0 => {
+                    0 if !self.clean => {
                         let a = self.fresh("t");
                         self.line(&format!("struct task_struct *{a} = bpf_task_acquire({ro});"));
                         self.line(&format!("if ({a}) bpf_task_release({a});"));
@@ -714,16 +739,20 @@ impl Gen {
         });
         self.line(&format!("{} *{name} = {call};", kind.ctype()));
         let form = self.rng.below(100);
-        if form < 55 && depth < 3 {
+        // Inside a region (RCU, preempt, IRQ) a clean program does not bail out.
+        let in_region = self.rcu > 0 || self.regions > 0;
+        if (form < 55 && depth < 3) || (self.clean && in_region) {
             self.open(&format!("if ({name})"));
             let mark = self.vars.len();
             self.vars.push(Var { name: name.clone(), kind, checked: true, owned: true, dead: false });
             let n = self.rng.below(4) as u32;
             self.block(depth + 1, n);
-            // block() released (or leaked) the variable: drop it.
+            // Release the variable at the end of its block (mostly).
+            let leak = if self.clean { 0 } else { 2 };
+            self.release_all_owned(mark, leak);
             self.vars.truncate(mark);
             self.close();
-        } else if form < 92 {
+        } else if form < 92 || self.clean {
             let any_owned = self.vars.iter().any(|v| v.owned && !v.dead);
             if any_owned && self.rng.pct(70) {
                 // Bail out without leaking the others.
@@ -761,7 +790,8 @@ impl Gen {
                 .vars
                 .iter()
                 .position(|v| v.kind == kind && v.owned && !v.dead && (v.checked || self.rng.pct(10)));
-            let val = match moved {
+            // (A move in a branch leaves the other path holding the reference: not when clean.)
+            let val = match moved.filter(|_| !self.clean) {
                 Some(i) => {
                     self.vars[i].dead = true;
                     self.vars[i].name.clone()
@@ -976,7 +1006,12 @@ fn program(seed: u64) -> (String, ProgKind) {
         _ => ProgKind::Tc,
     };
     let has_map = rng.pct(40);
-    let budget = 3 + rng.below(10) as u32;
+    // KFUZZ_BUDGET=N: programs of up to N statements (default 12).
+    let max = std::env::var("KFUZZ_BUDGET").ok().and_then(|b| b.parse::<u64>().ok()).unwrap_or(12).max(3);
+    let budget = 3 + rng.below(max - 2) as u32;
+    let clean = std::env::var_os("KFUZZ_CLEAN").is_some();
+    // (No tc programs when clean: cpumask kfuncs are not allowed there.)
+    let kind = if clean && kind == ProgKind::Tc { ProgKind::Syscall } else { kind };
     let mut g = Gen {
         rng,
         out: String::new(),
@@ -987,6 +1022,8 @@ fn program(seed: u64) -> (String, ProgKind) {
         rcu: 0,
         budget,
         has_map,
+        clean,
+        regions: 0,
     };
     match kind {
         ProgKind::TpBtf => {
@@ -1023,7 +1060,7 @@ fn program(seed: u64) -> (String, ProgKind) {
         g.line("\treturn 0;");
     }
     // Sleepable programs walk BTF pointers inside explicit RCU sections.
-    let wrap = kind == ProgKind::Syscall && g.rng.pct(55);
+    let wrap = kind == ProgKind::Syscall && (g.rng.pct(55) || clean);
     if wrap {
         g.line("bpf_rcu_read_lock();");
         g.rcu = 1;
