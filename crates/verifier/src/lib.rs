@@ -249,6 +249,61 @@ fn fake_map_addr(idx: u32) -> u64 {
     0xffff_8881_0000_0000 + (idx as u64 + 1) * 0x1_0000
 }
 
+/// Mirrors `check_map_prog_compatibility()` for the map properties kfvm models: spin locks in
+/// socket filters and (non-BTF) tracing programs, and the map types sleepable programs may use.
+/// `Err`: the errno and the message.
+fn check_map_prog_compatibility(map: &MapInfo, opts: &CheckOptions) -> Result<(), (Errno, &'static str)> {
+    use kfvm_uapi::MapType;
+    // is_tracing_prog_type()
+    let tracing = {
+        use env::prog_type as pt;
+        let raw_tp_w = kfvm_uapi::ProgType::RawTracepointWritable.as_u32();
+        matches!(opts.prog_type, pt::KPROBE | pt::TRACEPOINT | pt::PERF_EVENT | pt::RAW_TRACEPOINT)
+            || opts.prog_type == raw_tp_w
+    };
+    if map.record.spin_lock_off.is_some() {
+        if opts.prog_type == env::prog_type::SOCKET_FILTER {
+            return Err((Errno::Inval, "socket filter progs cannot use bpf_spin_lock yet"));
+        }
+        if tracing {
+            return Err((Errno::Inval, "tracing progs cannot use bpf_spin_lock yet"));
+        }
+    }
+    if map.map_type == MapType::StructOps.as_u32() {
+        return Err((Errno::Inval, "bpf_struct_ops map cannot be used in prog"));
+    }
+    if opts.sleepable {
+        let ok = [
+            MapType::Hash,
+            MapType::LruHash,
+            MapType::Array,
+            MapType::PercpuHash,
+            MapType::PercpuArray,
+            MapType::LruPercpuHash,
+            MapType::ArrayOfMaps,
+            MapType::HashOfMaps,
+            MapType::Ringbuf,
+            MapType::UserRingbuf,
+            MapType::InodeStorage,
+            MapType::SkStorage,
+            MapType::TaskStorage,
+            MapType::CgrpStorage,
+            MapType::Queue,
+            MapType::Stack,
+            MapType::Arena,
+        ]
+        .iter()
+        .any(|t| t.as_u32() == map.map_type);
+        if !ok {
+            return Err((
+                Errno::Inval,
+                "Sleepable programs can only use array, hash, ringbuf and local storage maps",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Mirrors the map part of `resolve_pseudo_ldimm64()`: which map each `lddw` names.
 fn resolve_maps(
     insns: &mut [RawInsn],
@@ -256,6 +311,7 @@ fn resolve_maps(
     opts: &CheckOptions,
     log: &mut VerifierLog,
 ) -> Result<()> {
+    let mut used = vec![false; opts.maps.len()];
     let mut i = 0;
     while i < insns.len() {
         let insn = insns[i];
@@ -285,6 +341,14 @@ fn resolve_maps(
                 return Err(VerifyError::reject(Errno::Inval, Some(i), msg));
             }
             let map = &opts.maps[idx as usize];
+            // __add_used_map(): each map is checked against the program once, when first named.
+            if !used[idx as usize] {
+                used[idx as usize] = true;
+                if let Err((errno, msg)) = check_map_prog_compatibility(map, opts) {
+                    verbose!(log, "{msg}\n");
+                    return Err(VerifyError::reject(errno, Some(i), msg));
+                }
+            }
             let mut addr = fake_map_addr(idx as u32);
             if matches!(insn.src(), 2 | 6) {
                 let off = insns[i + 1].imm as u32;
