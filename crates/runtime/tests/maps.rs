@@ -183,3 +183,64 @@ fn spin_locks_and_bpf_f_lock() {
     // SAFETY: the lock word is not copied.
     assert_eq!(unsafe { *(v as *const u32) }, 0);
 }
+
+#[test]
+fn queue_and_stack() {
+    let q = Map::new(spec(map_type::QUEUE, 0, 8, 2), 2, no_dtor()).unwrap();
+    let mut out = [0xffu8; 8];
+    assert_eq!(q.pop(&mut out, true), -2, "empty: ENOENT");
+    assert_eq!(out, [0; 8], "an empty pop zeroes the value");
+    assert_eq!(q.update(&[], &1u64.to_ne_bytes(), 0, 0, false), 0, "the host's update pushes");
+    assert_eq!(q.push(&2u64.to_ne_bytes(), 0), 0);
+    assert_eq!(q.push(&3u64.to_ne_bytes(), 0), -7, "full: E2BIG");
+    assert_eq!(q.push(&3u64.to_ne_bytes(), BPF_NOEXIST), -22);
+    assert_eq!(q.push(&3u64.to_ne_bytes(), BPF_EXIST), 0, "drops the oldest");
+    assert_eq!(q.queue_elems(), vec![2u64.to_ne_bytes().to_vec(), 3u64.to_ne_bytes().to_vec()]);
+    assert_eq!(q.pop(&mut out, false), 0);
+    assert_eq!(u64::from_ne_bytes(out), 2, "peek: the oldest");
+    assert_eq!(q.pop(&mut out, true), 0);
+    assert_eq!(u64::from_ne_bytes(out), 2);
+    assert_eq!(q.delete(&[]), -22);
+    assert!(q.keys().is_empty() && q.elems(0).is_none());
+
+    let s = Map::new(spec(map_type::STACK, 0, 8, 4), 1, no_dtor()).unwrap();
+    for v in 1u64..=3 {
+        assert_eq!(s.push(&v.to_ne_bytes(), 0), 0);
+    }
+    assert_eq!(s.pop(&mut out, false), 0);
+    assert_eq!(u64::from_ne_bytes(out), 3, "peek: the newest");
+    assert_eq!(s.pop(&mut out, true), 0);
+    assert_eq!(u64::from_ne_bytes(out), 3);
+    assert_eq!(s.pop(&mut out, true), 0);
+    assert_eq!(u64::from_ne_bytes(out), 2);
+
+    assert!(Map::new(spec(map_type::QUEUE, 4, 8, 2), 1, no_dtor()).is_err(), "queues have no keys");
+}
+
+#[test]
+fn elems_for_each_map_elem() {
+    let a = Map::new(spec(map_type::ARRAY, 4, 8, 3), 1, no_dtor()).unwrap();
+    assert_eq!(a.update(&k(2), &5u64.to_ne_bytes(), 0, 0, false), 0);
+    let e = a.elems(0).unwrap();
+    assert_eq!(e.len(), 3);
+    for (i, &(key, value)) in e.iter().enumerate() {
+        // SAFETY: the key area of the array, 4 bytes per index.
+        assert_eq!(unsafe { *(key as *const u32) }, i as u32, "keys are the indices");
+        assert_eq!(value, a.lookup(&k(i as u32), 0));
+    }
+    assert_eq!(read_u64(e[2].1), 5);
+    assert!(!a.is_kptr_field(e[0].0), "the key area holds no values");
+
+    let h = Map::new(spec(map_type::HASH, 4, 8, 4), 1, no_dtor()).unwrap();
+    assert_eq!(h.update(&k(7), &70u64.to_ne_bytes(), 0, 0, false), 0);
+    assert_eq!(h.update(&k(9), &90u64.to_ne_bytes(), 0, 0, false), 0);
+    let mut seen: Vec<(u32, u64)> = h
+        .elems(0)
+        .unwrap()
+        .into_iter()
+        // SAFETY: keys of live elements.
+        .map(|(key, value)| (unsafe { *(key as *const u32) }, read_u64(value)))
+        .collect();
+    seen.sort();
+    assert_eq!(seen, vec![(7, 70), (9, 90)]);
+}
