@@ -1,6 +1,6 @@
 //! Maps from the host side: the kernel's update flags and errors, per-CPU values, LRU eviction,
 //! the ring buffer's producer and consumer, kptr fields released through the destructor, spin
-//! locks.
+//! locks, queue and stack maps, the elements bpf_for_each_map_elem walks.
 
 use kfvm_runtime::maps::{map_type, DtorFn, KptrSlot, Map, MapSpec, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST};
 use std::sync::{Arc, Mutex};
