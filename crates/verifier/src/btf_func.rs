@@ -458,7 +458,10 @@ fn btf_check_func_arg_match(env: &mut Env<'_>, subprog: usize) -> Result<bool> {
                     .and_then(|_| crate::call::check_func_arg_reg_off(env, regno, 0));
                 match r {
                     Ok(()) => {}
-                    Err(VerifyError::Rejected(_)) => return Ok(false),
+                    Err(VerifyError::Rejected(rej)) => {
+                        env.func_info_aux[subprog].arg_errno = Some(rej.errno);
+                        return Ok(false);
+                    }
                     Err(e) => return Err(e),
                 }
             }

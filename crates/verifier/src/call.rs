@@ -1077,8 +1077,11 @@ pub fn check_func_call(env: &mut Env<'_>, insn: RawInsn, insn_idx: &mut u32) -> 
             ));
         }
         if !args_ok {
-            return Err(env
-                .reject(Errno::Inval, format!("Caller passes invalid args into func#{subprog} ('{name}')")));
+            let errno = env.func_info_aux.get_mut(subprog).and_then(|a| a.arg_errno.take());
+            return Err(env.reject(
+                errno.unwrap_or(Errno::Inval),
+                format!("Caller passes invalid args into func#{subprog} ('{name}')"),
+            ));
         }
         // The live kernel logs this at every level (no BPF_LOG_LEVEL test).
         verbose!(env.log, "Func#{subprog} ('{name}') is global and assumed valid.\n");

@@ -320,6 +320,10 @@ pub struct FuncInfoAux {
     pub args_cached: bool,
     /// `args`, from `btf_prepare_func_args()`.
     pub args: Vec<SubprogArg>,
+    /// The error number of the last argument mismatch that is not `-EINVAL` (a
+    /// `check_reg_type()` refusal of an `arg:trusted` argument is `-EACCES`), for the caller's
+    /// `Caller passes invalid args` rejection.
+    pub arg_errno: Option<crate::error::Errno>,
 }
 
 /// `struct bpf_subprog_arg_info`.
