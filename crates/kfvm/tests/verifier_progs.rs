@@ -26,7 +26,8 @@
 //! kernel's; `BLESS=1` rewrites the `.log` files from the kernel's log.
 //!
 //! `summary::agreement` prints kfvm's agreement with the kernel over the corpus: verdicts, the
-//! kernel-confirmed `__msg` lines found in kfvm's log, and how many level-1/2 logs are identical.
+//! kernel-confirmed `__msg` lines found in kfvm's log, how many level-1/2 logs are identical, and
+//! how many of every program's whole level-2 logs are (listing the first line of each that is not).
 
 use kfvm::kernel::{ArgSpec, Kernel, KernelConfig, ModelSpec};
 use kfvm::link::{LinkedObject, LinkedProgram};
@@ -564,7 +565,7 @@ fn summary(cases: &[(PathBuf, Spec)]) -> Result<(), Failed> {
     let processed_of = |log: &str| -> Option<u32> {
         log.lines().find_map(|l| l.strip_prefix("processed ")?.split(' ').next()?.parse().ok())
     };
-    let (mut logs_eq, mut logs_n) = (0, 0);
+    let (mut logs_eq, mut logs_n, mut all_eq, mut all_n) = (0, 0, 0, 0);
     let mut diffs = Vec::new();
     for (path, spec) in cases.iter().filter(|(_, s)| s.kfvm_only.is_none()) {
         let Ok(l) = kernel_load(path, spec) else { continue };
@@ -612,6 +613,31 @@ fn summary(cases: &[(PathBuf, Spec)]) -> Result<(), Failed> {
                 diffs.push(format!("{id}: processed kernel={kp} kfvm={fp}"));
             }
         }
+        // Every program's whole level-2 log (the annotated level's when it is 1 or 2).
+        let l2spec = Spec { log_level: 2, ..spec.clone() };
+        let l2 = if spec.log_level & 3 != 0 {
+            Some(l.loaded.log.clone())
+        } else {
+            kernel_load(path, &l2spec).ok().map(|x| x.loaded.log)
+        };
+        if let Some(klog) = l2 {
+            let s2 = if spec.log_level & 3 != 0 { spec } else { &l2spec };
+            let k = normalize_log(&kernel_log_as_model(path, s2, &klog)?);
+            let f = kfvm_whole_log(&linked, s2)?;
+            all_n += 1;
+            if k == f {
+                all_eq += 1;
+            } else if spec.log_level & 3 == 0 {
+                let (kl, fl): (Vec<&str>, Vec<&str>) = (k.lines().collect(), f.lines().collect());
+                let at = kl.iter().zip(fl.iter()).position(|(a, b)| a != b).unwrap_or(kl.len().min(fl.len()));
+                diffs.push(format!(
+                    "{id}: level-2 log (not annotated) differs from the kernel's at line {}:\n    kernel: {}\n    kfvm:   {}",
+                    at + 1,
+                    kl.get(at).unwrap_or(&"<end>"),
+                    fl.get(at).unwrap_or(&"<end>")
+                ));
+            }
+        }
         if spec.log_level & 3 != 0 {
             logs_n += 1;
             let k = normalize_log(&kernel_log_as_model(path, spec, &l.loaded.log)?);
@@ -646,7 +672,7 @@ fn summary(cases: &[(PathBuf, Spec)]) -> Result<(), Failed> {
         "C corpus: {n} programs; verdicts agree {verdicts}/{n} (kfvm cannot decide {undecided} yet); \
          kernel-confirmed messages found in kfvm's log {msgs}/{msg_n}; errno agree {errno_eq}/{errno_n}; \
          the kernel's last error line in kfvm's log {last_eq}/{last_n}; processed insns agree {proc_eq}/{proc_n}; \
-         level-1/2 logs identical {logs_eq}/{logs_n}"
+         level-1/2 logs identical {logs_eq}/{logs_n}; every program's level-2 log identical {all_eq}/{all_n}"
     );
     for d in &diffs {
         eprintln!("  {d}");
