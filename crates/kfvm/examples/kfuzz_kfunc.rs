@@ -680,9 +680,7 @@ impl Gen {
                 self.line(&format!("struct fz_node *{n} = bpf_obj_new(struct fz_node);"));
                 self.open(&format!("if ({n})"));
                 self.line(&format!("{n}->x = s;"));
-                // (Rarely: kfvm cannot decide bpf_kptr_xchg() on kptr fields of allocated
-                // objects yet.)
-                if self.rng.pct(8) {
+                if self.rng.pct(40) {
                     let moved = self
                         .vars
                         .iter()

@@ -718,30 +718,38 @@ pub fn check_map_kptr_access(
 }
 
 /// Mirrors `process_kptr_func()`: the `ARG_KPTR_XCHG_DEST` argument of `bpf_kptr_xchg()`, a
-/// referenced kptr field of a map value. Returns the field.
+/// referenced kptr field of a map value or of an object the program allocated. Returns the
+/// field.
 pub fn process_kptr_func(env: &mut Env<'_>, regno: usize) -> Result<KptrField> {
     let reg = env.reg(regno).clone();
-    if type_is_ptr_alloc_obj(reg.ty) {
-        return Err(VerifyError::Unsupported("kptr fields of allocated objects (bpf_kptr_xchg)".into()));
-    }
-    let map = env.map(reg.map).clone();
-    if !map.btf() {
-        return Err(env.reject(
-            Errno::Inval,
-            format!("map '{}' has to have BTF in order to use bpf_kptr_xchg", map.name),
-        ));
-    }
+    let kptrs = if type_is_ptr_alloc_obj(reg.ty) {
+        // reg_btf_record(): the record of the local type.
+        let Some(btf) = env.btf_obj(reg.btf) else {
+            return Err(env.verifier_bug(format!("allocated object R{regno} without its BTF")));
+        };
+        let kernel = env.kernel_btf("kptr fields of allocated objects")?;
+        crate::obj::alloc_obj_kptrs(btf, reg.btf_id, kernel)
+    } else {
+        let map = env.map(reg.map).clone();
+        if !map.btf() {
+            return Err(env.reject(
+                Errno::Inval,
+                format!("map '{}' has to have BTF in order to use bpf_kptr_xchg", map.name),
+            ));
+        }
+        map.record.kptrs
+    };
     if !reg.s.var_off.is_const() {
         return Err(env.reject(
             Errno::Inval,
             format!("R{regno} doesn't have constant offset. kptr has to be at the constant offset"),
         ));
     }
-    if map.record.kptrs.is_empty() {
+    if kptrs.is_empty() {
         return Err(env.reject(Errno::Inval, format!("R{regno} has no valid kptr")));
     }
     let kptr_off = (reg.off as i64).wrapping_add(reg.s.var_off.value as i64);
-    let Some(k) = map.record.kptrs.iter().find(|k| k.off as i64 == kptr_off).copied() else {
+    let Some(k) = kptrs.iter().find(|k| k.off as i64 == kptr_off).copied() else {
         return Err(env.reject(Errno::Acces, format!("off={} doesn't point to kptr", kptr_off as i32)));
     };
     if !k.referenced && !k.percpu {

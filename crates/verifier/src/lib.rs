@@ -28,7 +28,8 @@
 //!   packets (with `data_end` range tracking), sized memory ([`mem`]), BTF-typed kernel objects
 //!   with the trust of walked pointers ([`btf_access`]; such loads are listed in
 //!   [`Verdict::probe_mem_insns`]), `__kptr`, `__kptr_untrusted` and `__percpu_kptr` fields of
-//!   map values (loads, stores, `bpf_kptr_xchg`);
+//!   map values (loads, stores, `bpf_kptr_xchg`) and of objects of `bpf_obj_new`
+//!   (`bpf_kptr_xchg`; direct accesses refused);
 //! - conditional jumps: branch direction, refinement, linked-register sync, NULL checks through
 //!   ids, packet pointer comparisons, `may_goto` ([`jmp`]);
 //! - `lddw` of constants, maps, map values and typed ksyms (`BPF_PSEUDO_BTF_ID`);
@@ -50,8 +51,7 @@
 //! the graph API (`bpf_list_*`, `bpf_rbtree_*`, `bpf_refcount_acquire_impl`), kfuncs with
 //! callbacks, iterators of kernel objects (none in the model), callbacks of helpers outside
 //! [`helpers::HELPERS`] (timers, `for_each_map_elem`), the `arg:trusted`/`untrusted`/`arena`
-//! tags of global functions, `__uptr` fields (task storage maps), kptr fields of allocated
-//! objects, arenas, indirect jumps, maps of maps, LSM programs, `iter/` programs, sleepable
+//! tags of global functions, `__uptr` fields (task storage maps), arenas, indirect jumps, maps of maps, LSM programs, `iter/` programs, sleepable
 //! `fentry/` and `fmod_ret/` (the error-injection list is not modelled), Spectre sanitation for
 //! loaders without `CAP_PERFMON` (only its bounds checks are done), line info in the log.
 //!

@@ -111,6 +111,10 @@ pub struct BtfField {
     pub offset: u32,
     /// `size`.
     pub size: u32,
+    /// For a kptr field (`kptr`, `percpu_kptr`): the pointee, the type after the pointer's tags,
+    /// and whether the field holds a reference (`BPF_KPTR_REF`: `__kptr`, not
+    /// `__kptr_untrusted`).
+    pub kptr: Option<(u32, bool)>,
 }
 
 /// The special struct types `btf_parse_struct_metas()` looks for in local types, with their
@@ -153,11 +157,18 @@ fn collect_fields(btf: &kfvm_btf::Btf, id: u32, base: u32, level: u32, out: &mut
         }
         let Ok(et) = btf.skip_mods_and_typedefs(elem) else { continue };
         let size = btf.resolve_size(et.id()).unwrap_or(0);
+        let mut kptr = None;
         let kind = if et.kind() == kfvm_btf::Kind::Ptr {
             // kptrs are pointers with a kptr type tag.
             match btf.ptr_type_tags(elem) {
-                Ok(tags) if tags.has("kptr") || tags.has("kptr_untrusted") => Some("kptr"),
-                Ok(tags) if tags.has("percpu_kptr") => Some("percpu_kptr"),
+                Ok(tags) if tags.has("kptr") || tags.has("kptr_untrusted") => {
+                    kptr = Some((tags.target, tags.has("kptr")));
+                    Some("kptr")
+                }
+                Ok(tags) if tags.has("percpu_kptr") => {
+                    kptr = Some((tags.target, false));
+                    Some("percpu_kptr")
+                }
                 _ => None,
             }
         } else if et.kind() == kfvm_btf::Kind::Struct {
@@ -168,7 +179,7 @@ fn collect_fields(btf: &kfvm_btf::Btf, id: u32, base: u32, level: u32, out: &mut
         for i in 0..n {
             let o = off + i * size;
             match kind {
-                Some(name) => out.push(BtfField { name, offset: o, size }),
+                Some(name) => out.push(BtfField { name, offset: o, size, kptr }),
                 None if matches!(et.kind(), kfvm_btf::Kind::Struct | kfvm_btf::Kind::Union) => {
                     collect_fields(btf, et.id(), o, level + 1, out)
                 }
@@ -194,6 +205,34 @@ pub fn alloc_obj_special_field_at(btf: &kfvm_btf::Btf, id: u32, off: i32, size: 
             (off as i64) < f.offset as i64 + f.size as i64 && (f.offset as i64) < off as i64 + size as i64
         })
         .map(|f| f.name)
+}
+
+/// The kptr fields of local struct `id` of program BTF `btf` (the `BPF_KPTR` fields of its
+/// `btf_struct_meta` record), each pointee resolved as `btf_parse_kptr()` does: a struct of the
+/// kernel BTF `kernel` by name, else the program's own type (an object of `bpf_obj_new`).
+pub fn alloc_obj_kptrs(btf: &kfvm_btf::Btf, id: u32, kernel: &kfvm_btf::Btf) -> Vec<crate::env::KptrField> {
+    btf_find_struct_meta(btf, id)
+        .into_iter()
+        .filter_map(|f| {
+            let (pointee, referenced) = f.kptr?;
+            let name = btf.get(pointee).map(|t| t.name()).unwrap_or("");
+            let host = Some(name)
+                .filter(|n| !n.is_empty())
+                .and_then(|n| kernel.find_by_name_kind(n, kfvm_btf::Kind::Struct))
+                .map(|t| t.id());
+            let (kbtf, kid) = match host {
+                Some(kid) => (crate::env::BTF_VMLINUX, kid),
+                None => (BTF_PROG, pointee),
+            };
+            Some(crate::env::KptrField {
+                off: f.offset,
+                referenced,
+                percpu: f.name == "percpu_kptr",
+                btf: kbtf,
+                btf_id: kid,
+            })
+        })
+        .collect()
 }
 
 /// The offset of the `bpf_spin_lock` of local struct `id` (`rec->spin_lock_off`), if it has one.
