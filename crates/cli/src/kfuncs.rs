@@ -1,5 +1,6 @@
 //! `kfvm kfuncs` and `kfvm btf dump`: the kernel model's kfunc catalogue and the host BTF.
 
+use crate::json::js;
 use kfvm::kernel;
 use kfvm::kfunc::{BpfProgType, KfFlags, KfuncHook, KfuncRegistry, ProgInfo, RegisteredKfunc};
 use std::fmt::Write as _;
@@ -134,25 +135,6 @@ pub(crate) fn cmd_kfuncs(prog_type: Option<&str>, json: bool) -> Result<ExitCode
     }
     print!("{out}");
     Ok(ExitCode::SUCCESS)
-}
-
-/// A JSON string.
-fn js(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 2);
-    o.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(o, "\\u{:04x}", c as u32);
-            }
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
 }
 
 fn list<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {

@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod json;
 mod kfuncs;
 mod link;
 mod run;

@@ -4,6 +4,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::json::js;
 use kfvm::kernel::{ArgSpec, Kernel, KernelConfig, ModelSpec};
 use kfvm::link::{link, Target};
 use kfvm::runtime::{LoadOptions, Mode, Runtime};
@@ -212,19 +213,4 @@ fn is_c_string(b: &[u8]) -> bool {
         }
         _ => false,
     }
-}
-
-fn js(s: &str) -> String {
-    let mut o = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
 }

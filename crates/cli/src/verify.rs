@@ -1,5 +1,6 @@
 //! `kfvm verify`: every program of an object through the verifier, against the kernel model.
 
+use crate::json::js;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -125,31 +126,13 @@ fn text(v: &ProgramVerdict, log_level: u32, timed: bool) -> String {
     s
 }
 
-fn json_str(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 2);
-    o.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\r' => o.push_str("\\r"),
-            '\t' => o.push_str("\\t"),
-            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
-}
-
 fn json_line(v: &ProgramVerdict, timed: bool) -> String {
-    let errors: Vec<String> = v.error.iter().map(|l| json_str(l)).collect();
+    let errors: Vec<String> = v.error.iter().map(|l| js(l)).collect();
     let mut s = format!(
         "{{\"program\":{},\"section\":{},\"verdict\":{},\"error\":[{}],\"insns_processed\":{}",
-        json_str(&v.name),
-        json_str(&v.section),
-        json_str(v.verdict.as_str()),
+        js(&v.name),
+        js(&v.section),
+        js(v.verdict.as_str()),
         errors.join(","),
         v.insns_processed
     );
@@ -157,25 +140,25 @@ fn json_line(v: &ProgramVerdict, timed: bool) -> String {
         s.push_str(&format!(",\"errno\":{errno}"));
     }
     if let Verdict::Unsupported(why) | Verdict::Internal(why) | Verdict::LoadFailed(why) = &v.verdict {
-        s.push_str(&format!(",\"reason\":{}", json_str(why)));
+        s.push_str(&format!(",\"reason\":{}", js(why)));
     }
     s.push_str(&format!(
         ",\"max_states_per_insn\":{},\"total_states\":{},\"peak_states\":{}",
         v.stats.max_states_per_insn, v.stats.total_states, v.stats.peak_states
     ));
     if !v.warnings.is_empty() {
-        let w: Vec<String> = v.warnings.iter().map(|l| json_str(l)).collect();
+        let w: Vec<String> = v.warnings.iter().map(|l| js(l)).collect();
         s.push_str(&format!(",\"warnings\":[{}]", w.join(",")));
     }
     if !v.hints.is_empty() {
-        let h: Vec<String> = v.hints.iter().map(|l| json_str(l)).collect();
+        let h: Vec<String> = v.hints.iter().map(|l| js(l)).collect();
         s.push_str(&format!(",\"hints\":[{}]", h.join(",")));
     }
     if timed {
         s.push_str(&format!(",\"verification_usec\":{}", v.duration.as_micros()));
     }
     if !v.log.is_empty() {
-        s.push_str(&format!(",\"log\":{}", json_str(&v.log)));
+        s.push_str(&format!(",\"log\":{}", js(&v.log)));
     }
     s.push('}');
     s

@@ -158,6 +158,24 @@ pub struct ProgramVerdict {
     pub hints: Vec<String>,
 }
 
+impl ProgramVerdict {
+    /// A verdict for program `name` in `section`, nothing measured or said yet.
+    fn new(name: &str, section: &str, verdict: Verdict) -> ProgramVerdict {
+        ProgramVerdict {
+            name: name.to_string(),
+            section: section.to_string(),
+            verdict,
+            error: Vec::new(),
+            log: String::new(),
+            insns_processed: 0,
+            stats: Stats::default(),
+            duration: Duration::ZERO,
+            warnings: Vec::new(),
+            hints: Vec::new(),
+        }
+    }
+}
+
 /// Verifies objects against one kernel model: its registry, and its host BTF parsed once.
 #[derive(Debug)]
 pub struct Verifier {
@@ -230,18 +248,9 @@ impl Verifier {
         let mut out: Vec<ProgramVerdict> =
             linked.programs.iter().map(|p| self.verify_program(linked, p, opts)).collect();
         for (name, e) in &linked.failed {
-            out.push(ProgramVerdict {
-                name: name.clone(),
-                section: String::new(),
-                verdict: Verdict::LoadFailed(e.to_string()),
-                error: vec![e.to_string()],
-                log: String::new(),
-                insns_processed: 0,
-                stats: Stats::default(),
-                duration: Duration::ZERO,
-                warnings: Vec::new(),
-                hints: Vec::new(),
-            });
+            let mut v = ProgramVerdict::new(name, "", Verdict::LoadFailed(e.to_string()));
+            v.error = vec![e.to_string()];
+            out.push(v);
         }
         Ok(out)
     }
@@ -261,18 +270,7 @@ impl Verifier {
             deny_deprecated: opts.deny_deprecated,
             hints: opts.hints,
         };
-        let mut v = ProgramVerdict {
-            name: p.name.clone(),
-            section: p.section.clone(),
-            verdict: Verdict::Accept,
-            error: Vec::new(),
-            log: String::new(),
-            insns_processed: 0,
-            stats: Stats::default(),
-            duration: Duration::ZERO,
-            warnings: Vec::new(),
-            hints: Vec::new(),
-        };
+        let mut v = ProgramVerdict::new(&p.name, &p.section, Verdict::Accept);
         let copts = match check_options(linked, p, &env) {
             Ok(o) => o,
             Err(e) => {

@@ -161,29 +161,11 @@ fn is_small_int(t: &kfvm_btf::Type<'_>) -> bool {
     t.kind() == Kind::Int && t.size_or_type() <= 8
 }
 
-/// Mirrors `btf_type_str()`.
+/// Mirrors `btf_type_str()`: the kind's name, `UNKN` for void (bpftool says `UNKNOWN`).
 fn btf_type_str(t: &kfvm_btf::Type<'_>) -> &'static str {
     match t.kind() {
         Kind::Void => "UNKN",
-        Kind::Int => "INT",
-        Kind::Ptr => "PTR",
-        Kind::Array => "ARRAY",
-        Kind::Struct => "STRUCT",
-        Kind::Union => "UNION",
-        Kind::Enum => "ENUM",
-        Kind::Fwd => "FWD",
-        Kind::Typedef => "TYPEDEF",
-        Kind::Volatile => "VOLATILE",
-        Kind::Const => "CONST",
-        Kind::Restrict => "RESTRICT",
-        Kind::Func => "FUNC",
-        Kind::FuncProto => "FUNC_PROTO",
-        Kind::Var => "VAR",
-        Kind::Datasec => "DATASEC",
-        Kind::Float => "FLOAT",
-        Kind::DeclTag => "DECL_TAG",
-        Kind::TypeTag => "TYPE_TAG",
-        Kind::Enum64 => "ENUM64",
+        k => k.as_str(),
     }
 }
 

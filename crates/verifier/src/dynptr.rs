@@ -307,19 +307,7 @@ pub fn process_dynptr_func(
             return Err(env.reject(Errno::Inval, "Dynptr has to be an uninitialized dynptr"));
         }
         // 8 bytes at a time.
-        for i in (0..BPF_DYNPTR_SIZE).step_by(8) {
-            crate::mem::check_mem_access(
-                env,
-                insn_idx as usize,
-                regno,
-                i,
-                0x18,
-                crate::mem::Access::Write,
-                -1,
-                false,
-                false,
-            )?;
-        }
+        crate::mem::check_stack_slots_writable(env, insn_idx as usize, regno, BPF_DYNPTR_SIZE)?;
         let reg = env.reg(regno).clone();
         mark_stack_slots_dynptr(env, &reg, arg_type, insn_idx, clone_ref_obj_id)
     } else {

@@ -352,19 +352,7 @@ pub fn process_iter_arg(env: &mut Env<'_>, regno: usize, insn_idx: u32, meta: &m
                 env.reject(Errno::Inval, format!("expected uninitialized iter_{t} as arg #{}", regno - 1))
             );
         }
-        for i in (0..nr_slots * 8).step_by(BPF_REG_SIZE) {
-            crate::mem::check_mem_access(
-                env,
-                insn_idx as usize,
-                regno,
-                i,
-                0x18,
-                crate::mem::Access::Write,
-                -1,
-                false,
-                false,
-            )?;
-        }
+        crate::mem::check_stack_slots_writable(env, insn_idx as usize, regno, nr_slots * 8)?;
         let reg = env.reg(regno).clone();
         mark_stack_slots_iter(env, meta, &reg, insn_idx, btf, btf_id, nr_slots)?;
     } else {

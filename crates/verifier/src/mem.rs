@@ -1019,6 +1019,16 @@ pub fn check_mem_size_reg(
     mark_chain_precision(env, regno as i32)
 }
 
+/// The `BPF_DW` write check at every 8 bytes of `len` bytes from `R{regno}`, which
+/// `process_iter_arg()` and `process_dynptr_func()` run before stack slots become iterator or
+/// dynptr slots (so the stack is sized and the writes are checked as the kernel does).
+pub fn check_stack_slots_writable(env: &mut Env<'_>, insn_idx: usize, regno: usize, len: i32) -> Result<()> {
+    for off in (0..len).step_by(crate::state::BPF_REG_SIZE) {
+        check_mem_access(env, insn_idx, regno, off, 0x18, Access::Write, -1, false, false)?;
+    }
+    Ok(())
+}
+
 /// Mirrors `check_mem_access()`.
 #[allow(clippy::too_many_arguments)]
 pub fn check_mem_access(
