@@ -206,7 +206,7 @@ int BPF_PROG(cgroup_kptr_migrated, struct cgroup *cgrp, const char *path)
  */
 SEC("tp_btf/cgroup_rmdir")
 __success __kfvm_only("bpf_cgroup_kptr_get was removed from Linux in 6.4")
-__msg("bpf_cgroup_kptr_get is deprecated")
+__log_level(1) __msg("bpf_cgroup_kptr_get is deprecated")
 int BPF_PROG(cgroup_kptr_get_example, struct cgroup *cgrp, const char *path)
 {
 	struct __cgroups_kfunc_map_value *v;

@@ -1,4 +1,5 @@
-//! The C verifier corpus: `tests/verifier/*.bpf.o` (BPF C in the kernel selftests' style, built
+//! The C verifier corpus: `tests/verifier/*.bpf.o` and the repository's `examples/kfuncs/*.bpf.o`
+//! (BPF C in the kernel selftests' style, built
 //! by `tests/verifier/build.sh` against the kernel model's `vmlinux.h`), with the annotations of
 //! `tests/verifier/include/kfvm_misc.h` read from the object's BTF decl tags. One trial per
 //! program and checker:
@@ -682,11 +683,16 @@ fn summary(cases: &[(PathBuf, Spec)]) -> Result<(), Failed> {
 
 fn main() {
     let args = Arguments::from_args();
-    let dir = corpus_dir();
     let kernel = kfvm_oracle::available();
     let mut trials = Vec::new();
     let mut cases = Vec::new();
-    for path in kfvm_oracle::test_files(&dir, "o") {
+    // The corpus, and the kfuncs.rst examples and their mistakes (examples/kfuncs), annotated
+    // the same way.
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/kfuncs");
+    let objects = kfvm_oracle::test_files(&corpus_dir(), "o")
+        .into_iter()
+        .chain(kfvm_oracle::test_files(&examples, "o"));
+    for path in objects {
         let file = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
         let stem = file.trim_end_matches(".bpf.o").to_string();
         let obj = match kfvm::object::Object::open(&path) {
