@@ -306,29 +306,8 @@ pub fn proto_of(id: i32) -> Option<&'static FuncProto> {
     HELPERS.iter().find(|p| p.id == id)
 }
 
-/// Program types by their `bpf_prog_type` value, as far as helper availability goes.
-pub mod prog_type {
-    /// `BPF_PROG_TYPE_SOCKET_FILTER`
-    pub const SOCKET_FILTER: u32 = 1;
-    /// `BPF_PROG_TYPE_KPROBE`
-    pub const KPROBE: u32 = 2;
-    /// `BPF_PROG_TYPE_SCHED_CLS`
-    pub const SCHED_CLS: u32 = 3;
-    /// `BPF_PROG_TYPE_TRACEPOINT`
-    pub const TRACEPOINT: u32 = 5;
-    /// `BPF_PROG_TYPE_XDP`
-    pub const XDP: u32 = 6;
-    /// `BPF_PROG_TYPE_PERF_EVENT`
-    pub const PERF_EVENT: u32 = 7;
-    /// `BPF_PROG_TYPE_RAW_TRACEPOINT`
-    pub const RAW_TRACEPOINT: u32 = 17;
-    /// `BPF_PROG_TYPE_TRACING`
-    pub const TRACING: u32 = 26;
-    /// `BPF_PROG_TYPE_LSM`
-    pub const LSM: u32 = 29;
-    /// `BPF_PROG_TYPE_SYSCALL`
-    pub const SYSCALL: u32 = 31;
-}
+/// Program types by their `bpf_prog_type` value (the verifier's one list, from kfvm-uapi).
+pub use crate::env::prog_type;
 
 /// Whether a program of `prog_type` may call helper `id` (its `get_func_proto` returns a
 /// prototype), given whether the loader has `CAP_PERFMON`.
