@@ -158,10 +158,6 @@ pub fn running_kernel() -> Result<&'static Target, String> {
     T.get_or_init(Target::running_kernel).as_ref().map_err(Clone::clone)
 }
 
-/// Map types libbpf creates without BTF (`bpf_object__create_map`): perf event, stack trace and
-/// cgroup arrays, maps of maps, devmaps, sockmaps, cpumaps, xskmaps, queues, stacks, arenas.
-pub const MAP_TYPES_WITHOUT_BTF: [u32; 14] = [4, 7, 8, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25, 33];
-
 /// `BPF_MAP_FREEZE`.
 const BPF_MAP_FREEZE: libc::c_long = 22;
 
@@ -173,7 +169,7 @@ fn create_obj_map(obj: &LinkedObject, def: &MapDef, btf: Option<&[u8]>) -> Resul
     }
     let with_btf = btf.filter(|_| {
         (def.btf_key_type_id != 0 || def.btf_value_type_id != 0)
-            && !MAP_TYPES_WITHOUT_BTF.contains(&def.map_type)
+            && !kfvm_uapi::MapType::from_u32(def.map_type).is_some_and(|t| t.libbpf_creates_without_btf())
     });
     let spec = MapSpec {
         map_type: def.map_type,

@@ -18,6 +18,7 @@ use kfvm_btf::{Btf, Kind};
 use kfvm_kfunc::KfuncRegistry;
 use kfvm_link::{LinkedObject, LinkedProgram};
 use kfvm_object::{FieldKind, KptrKind, MapDef, MapSource};
+use kfvm_uapi::MapType;
 use kfvm_verifier::env::{BtfRecord, KptrField, LineInfo, ProgBtf};
 use kfvm_verifier::{BtfEnv, CheckOptions, KfuncDesc, KfuncTable, MapInfo, BTF_PROG, BTF_VMLINUX};
 use std::sync::Arc;
@@ -74,14 +75,11 @@ impl Caps {
     }
 }
 
-/// Program types whose context the verifier models (`kfvm_verifier::ctx`).
-const CTX_MODELLED: [u32; 10] = [1, 2, 3, 4, 5, 6, 8, 17, 26, 31];
-
 /// Why the verifier cannot decide for a program of type `prog_type` yet: its context is not
 /// modelled, so an "invalid bpf_context access" would be no verdict. `None` for the types it
 /// models.
 pub fn unmodelled_context(prog_type: u32) -> Option<String> {
-    (!CTX_MODELLED.contains(&prog_type))
+    (!kfvm_verifier::ctx::context_modelled(prog_type))
         .then(|| format!("the verifier does not model the context of program type {prog_type} yet"))
 }
 
@@ -174,10 +172,9 @@ pub fn map_info(obj: &LinkedObject, def: &MapDef) -> Result<MapInfo, OptionsErro
     info.map_flags = def.map_flags;
     info.name = def.name.clone();
     // libbpf creates some map types without BTF (bpf_object__create_map).
-    const WITHOUT_BTF: [u32; 14] = [4, 7, 8, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25, 33];
     info.has_btf = obj.btf.is_some()
         && (def.btf_value_type_id != 0 || def.btf_key_type_id != 0)
-        && !WITHOUT_BTF.contains(&def.map_type);
+        && !MapType::from_u32(def.map_type).is_some_and(|t| t.libbpf_creates_without_btf());
     // libbpf freezes .rodata and .kconfig after filling them (bpf_map_freeze()).
     info.frozen = matches!(def.source, MapSource::Rodata | MapSource::Kconfig);
     if info.frozen {

@@ -303,6 +303,30 @@ impl MapType {
     pub const fn is_map_in_map(self) -> bool {
         matches!(self, MapType::ArrayOfMaps | MapType::HashOfMaps)
     }
+
+    /// Whether libbpf creates maps of this type without their key and value BTF
+    /// (`bpf_object__create_map`, whatever the object declares): perf event, stack trace and
+    /// cgroup arrays, maps of maps, devmaps, sockmaps, cpumaps, xskmaps, queues, stacks, arenas.
+    pub const fn libbpf_creates_without_btf(self) -> bool {
+        use MapType::*;
+        matches!(
+            self,
+            PerfEventArray
+                | StackTrace
+                | CgroupArray
+                | ArrayOfMaps
+                | HashOfMaps
+                | Devmap
+                | DevmapHash
+                | Cpumap
+                | Xskmap
+                | Sockmap
+                | Sockhash
+                | Queue
+                | Stack
+                | Arena
+        )
+    }
 }
 
 /// `BPF_F_SLEEPABLE` (`prog_flags`): the program may sleep (`.s` sections, syscall programs).
@@ -394,5 +418,8 @@ mod tests {
     fn map_in_map() {
         assert!(MapType::HashOfMaps.is_map_in_map());
         assert!(!MapType::ProgArray.is_map_in_map());
+        let without: Vec<u32> =
+            MapType::ALL.iter().filter(|t| t.libbpf_creates_without_btf()).map(|t| t.as_u32()).collect();
+        assert_eq!(without, [4, 7, 8, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25, 33]);
     }
 }

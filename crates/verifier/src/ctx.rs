@@ -443,6 +443,25 @@ fn bpf_skb_is_valid_access(off: i32, size: i32, t: Access, is_ldsx: bool, info: 
     }
 }
 
+/// Whether the context of programs of type `prog_type` is modelled ([`is_valid_access`] and the
+/// tracing contexts of `check_ctx_access`): for the others, a refused context access would be
+/// kfvm's gap, not the kernel's verdict.
+pub fn context_modelled(prog_type: u32) -> bool {
+    matches!(
+        prog_type,
+        prog_type::SOCKET_FILTER
+            | prog_type::KPROBE
+            | prog_type::SCHED_CLS
+            | prog_type::SCHED_ACT
+            | prog_type::TRACEPOINT
+            | prog_type::XDP
+            | prog_type::CGROUP_SKB
+            | prog_type::RAW_TRACEPOINT
+            | prog_type::TRACING
+            | prog_type::SYSCALL
+    )
+}
+
 /// Whether an access of `size` bytes at `off` into the context of `opts.prog_type` is valid
 /// (`check_ctx_access()` without the message), and what it loads.
 pub fn is_valid_access(
