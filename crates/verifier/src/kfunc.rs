@@ -357,7 +357,7 @@ fn btf_is_prog_ctx_type(btf: &Btf, t: &Type<'_>, prog_type: u32) -> bool {
     let Some(ctx_name) = prog_ctx_type_name(prog_type) else { return false };
     let mut id = t.size_or_type();
     // KPROBE programs take `bpf_user_pt_regs_t`, a typedef, checked before typedefs are skipped.
-    if prog_type == 2 {
+    if prog_type == crate::env::prog_type::KPROBE {
         if let Ok(tt) = btf.strip_mods(id) {
             if tt.kind() == Kind::Typedef && tt.name() == "bpf_user_pt_regs_t" {
                 return true;
