@@ -120,7 +120,10 @@ pub(crate) fn cmd_run(
             let mut shown = 0;
             for k in m.keys() {
                 if let Some(v) = m.get(&k) {
-                    if s.map_type == kfvm::runtime::maps::map_type::ARRAY && v.iter().all(|&b| b == 0) && s.max_entries > 1 {
+                    if s.map_type == kfvm::runtime::maps::map_type::ARRAY
+                        && v.iter().all(|&b| b == 0)
+                        && s.max_entries > 1
+                    {
                         continue;
                     }
                     println!("  {}: {}", hex(&k), hex(&v));
